@@ -1,0 +1,92 @@
+"""Resolve the codes and names people type (VNM, vietnam, CCPR, hrc) to resource IRIs.
+
+Matching is case- and accent-insensitive over each resource's hrkg:code, hrkg:alias, ISO alpha-2
+and SKOS labels; an unknown code raises UnknownCodeError with the closest known codes.
+"""
+import difflib
+import re
+import unicodedata
+
+from rdflib import URIRef
+
+from .errors import UnknownCodeError
+from .namespaces import HRKG, RDF, SKOS
+
+KIND_CLASSES = {
+    "state": (HRKG.State, HRKG.UNMemberState, HRKG.UNObserverState),
+    "instrument": (HRKG.Instrument, HRKG.Treaty, HRKG.CoreTreaty, HRKG.OptionalProtocol,
+                   HRKG.ILOConvention, HRKG.RegionalDeclaration),
+    "group": (HRKG.Group, HRKG.UNRegionalGroup, HRKG.RegionalOrganization),
+    "body": (HRKG.Body, HRKG.TreatyBody, HRKG.RegionalOrganization),
+    "cycle": (HRKG.UPRCycle,),
+    "mandate": (HRKG.SpecialProcedure,),
+    "organization": (HRKG.Organization, HRKG.Body, HRKG.Group, HRKG.TreatyBody, HRKG.UNRegionalGroup,
+                     HRKG.RegionalOrganization),
+}
+_KEY_PROPERTIES = (HRKG.code, HRKG.alias, HRKG.alpha2, SKOS.prefLabel, SKOS.altLabel,
+                   SKOS.hiddenLabel)
+
+
+def normalize(text):
+    """Fold case, accents, apostrophes, '&' and punctuation so spellings of one name compare equal."""
+    text = unicodedata.normalize("NFKD", str(text))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.casefold().replace("&", " and ")
+    text = re.sub(r"[’‘`´']", "", text)
+    text = re.sub(r"[^0-9a-z]+", " ", text)
+    return " ".join(text.split())
+
+
+class CodeIndex:
+    """Lookup tables from normalized codes, aliases and names to IRIs, one per kind."""
+
+    def __init__(self, graph):
+        self._keys = {}     # kind -> {normalized key: iri}
+        self._codes = {}    # kind -> {iri: code}
+        for kind, classes in KIND_CLASSES.items():
+            keys, codes = {}, {}
+            members = {s for cls in classes for s in graph.subjects(RDF.type, cls)
+                       if isinstance(s, URIRef)}
+            for iri in sorted(members):
+                code = graph.value(iri, HRKG.code)
+                if code is None:
+                    continue
+                codes[iri] = str(code)
+                for prop in _KEY_PROPERTIES:
+                    for value in graph.objects(iri, prop):
+                        keys.setdefault(normalize(value), iri)
+                # the code itself always wins over another resource's label
+                keys[normalize(code)] = iri
+            self._keys[kind], self._codes[kind] = keys, codes
+
+    def kinds(self):
+        return tuple(self._keys)
+
+    def codes(self, kind):
+        """Sorted codes of every resource of ``kind``."""
+        return sorted(self._codes[kind].values())
+
+    def code_of(self, kind, iri):
+        return self._codes[kind].get(iri)
+
+    def resolve(self, kind, value):
+        """Return the IRI for ``value`` or raise UnknownCodeError with suggestions."""
+        if kind not in self._keys:
+            raise ValueError(f"unknown code kind {kind!r}")
+        key = normalize(value)
+        iri = self._keys[kind].get(key)
+        if iri is None:
+            raise UnknownCodeError(kind, value, self.suggest(kind, value))
+        return iri
+
+    def suggest(self, kind, value, n=3):
+        """Codes of the resources whose code or name is closest to ``value``."""
+        key = normalize(value)
+        keys = self._keys[kind]
+        close = difflib.get_close_matches(key, list(keys), n=n * 3, cutoff=0.5)
+        seen = []
+        for match in close:
+            code = self._codes[kind][keys[match]]
+            if code not in seen:
+                seen.append(code)
+        return seen[:n]

@@ -1,0 +1,59 @@
+"""Exceptions raised by the hrkg library, each with the CLI exit code it maps to.
+
+0 success / conforms, 1 the data does not conform, 2 usage or input error (bad parameter,
+unknown code or query, unreadable or malformed file).
+"""
+
+
+class HrkgError(Exception):
+    """Base class of every error hrkg raises on purpose."""
+
+    exit_code = 2
+
+
+class UsageError(HrkgError):
+    """A command, option or parameter is wrong (unknown name, ill-typed value)."""
+
+
+class UnknownCodeError(UsageError):
+    """A state, instrument, group or body code that the graph does not know."""
+
+    def __init__(self, kind, value, suggestions=()):
+        self.kind, self.value, self.suggestions = kind, value, list(suggestions)
+        hint = f"; did you mean {', '.join(self.suggestions)}?" if self.suggestions else ""
+        super().__init__(f"unknown {kind} code {value!r}{hint}")
+
+
+class UnknownQueryError(UsageError):
+    """A stored query name that does not exist."""
+
+
+class ParameterError(UsageError):
+    """A stored-query parameter is missing, misspelt or of the wrong type."""
+
+
+class LoadError(HrkgError):
+    """An input file could not be read or parsed; the message names file, line and column."""
+
+    def __init__(self, message, *, path=None, line=None, column=None):
+        self.path, self.line, self.column = path, line, column
+        where = str(path) if path else "input"
+        if line is not None:
+            where += f":{line}"
+            if column is not None:
+                where += f":{column}"
+        super().__init__(f"{where}: {message}")
+
+
+class QueryError(HrkgError):
+    """A SPARQL query could not be parsed or evaluated."""
+
+
+class ImportRowError(HrkgError):
+    """Rows of an imported file were rejected and --strict asked for that to be fatal."""
+
+
+class StoreError(HrkgError):
+    """The persistent store is missing, locked or unreadable."""
+
+    exit_code = 3

@@ -1,0 +1,324 @@
+"""Step 4: stored SPARQL queries, parameter binding and result formats.
+
+A stored query is a ``.rq`` file in ``queries/`` that runs as-is in any SPARQL tool. Its header
+comments describe it::
+
+    # title: Treaty status of a state
+    # description: One row per UN human-rights instrument ...
+    # param: state (state, required): the state, an ISO 3166-1 alpha-3 code or a name
+    # param: as_of (date, default=today): status as of this date
+    # example: state=VNM
+
+Parameter ``name`` is the SPARQL variable ``?_name`` (grlc's convention), so inputs never clash with
+result columns (parameter ``state`` binds ``?_state``; the column ``?state`` holds the code). Run
+as-is, the variables stay unbound and the query answers for everything. Values are parsed and checked in Python
+and bound as typed RDF terms (``initBindings``); they are never spliced into the query text.
+Adding a query needs no Python change.
+"""
+import csv
+import datetime as dt
+import difflib
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import BNode, Literal, URIRef
+from rdflib.plugins.sparql import prepareQuery
+
+from .errors import ParameterError, QueryError, UnknownQueryError
+from .namespaces import PREFIXES, XSD
+from .resources import bundle_files
+
+PARAM_TYPES = ("state", "instrument", "group", "body", "organization", "cycle", "mandate", "date", "integer",
+               "string")
+_HEADER = re.compile(r"^#\s*(title|description|param|example):\s?(.*)$")
+_CONTINUATION = re.compile(r"^#\s{2,}(\S.*)$")
+_PARAM = re.compile(r"^(\w+)\s*\(([^)]*)\)\s*:\s*(.*)$")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: str
+    required: bool = False
+    default: str | None = None
+    description: str = ""
+
+
+@dataclass
+class StoredQuery:
+    name: str
+    path: Path
+    title: str
+    description: str
+    parameters: list = field(default_factory=list)
+    examples: list = field(default_factory=list)
+    text: str = ""
+    _prepared: object = None
+
+    @property
+    def prepared(self):
+        """The query parsed once with rdflib (lazily, so listing queries stays cheap)."""
+        if self._prepared is None:
+            try:
+                self._prepared = prepareQuery(self.text)
+            except Exception as exc:
+                raise QueryError(f"{self.path}: cannot parse stored query: {exc}") from None
+        return self._prepared
+
+    def parameter(self, name):
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        return None
+
+
+def parse_query_file(path):
+    """Read a ``.rq`` file and its header into a StoredQuery; raise QueryError on a bad header."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    fields = {"title": "", "description": [], "param": [], "example": []}
+    last = None
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            if line.strip():
+                break
+            continue
+        match = _HEADER.match(line)
+        if match:
+            key, value = match.groups()
+            last = key
+            if key == "title":
+                fields["title"] = value.strip()
+            else:
+                fields[key].append(value.strip())
+            continue
+        cont = _CONTINUATION.match(line)
+        if cont and last in ("description", "param"):
+            fields[last][-1] = (fields[last][-1] + " " + cont.group(1)).strip()
+    params = []
+    for spec in fields["param"]:
+        params.append(_parse_param(path, spec))
+    if not fields["title"]:
+        raise QueryError(f"{path}: stored query has no '# title:' header")
+    return StoredQuery(name=path.stem, path=path, title=fields["title"],
+                       description=" ".join(fields["description"]), parameters=params,
+                       examples=fields["example"], text=text)
+
+
+def _parse_param(path, spec):
+    match = _PARAM.match(spec)
+    if not match:
+        raise QueryError(f"{path}: bad '# param:' line {spec!r} (want 'name (type[, required|default=...]): text')")
+    name, options, description = match.groups()
+    parts = [o.strip() for o in options.split(",") if o.strip()]
+    if not parts or parts[0] not in PARAM_TYPES:
+        raise QueryError(f"{path}: parameter {name!r} has unknown type {parts[:1]}; types: {', '.join(PARAM_TYPES)}")
+    required, default = False, None
+    for option in parts[1:]:
+        if option == "required":
+            required = True
+        elif option.startswith("default="):
+            default = option.split("=", 1)[1]
+        else:
+            raise QueryError(f"{path}: parameter {name!r} has unknown option {option!r}")
+    return Parameter(name, parts[0], required, default, description)
+
+
+class QueryCatalog:
+    """The stored queries found in one or more folders, by name."""
+
+    def __init__(self, folders=None):
+        files = []
+        if folders is None:
+            files = bundle_files("queries", ".rq")
+        else:
+            for folder in folders:
+                files.extend(sorted(Path(folder).glob("*.rq")))
+        self._queries = {}
+        for f in files:
+            q = parse_query_file(f)
+            self._queries[q.name] = q
+
+    def names(self):
+        return sorted(self._queries)
+
+    def __iter__(self):
+        return iter(self._queries[n] for n in self.names())
+
+    def get(self, name):
+        """The stored query ``name``; UnknownQueryError lists close and available names."""
+        try:
+            return self._queries[name]
+        except KeyError:
+            close = difflib.get_close_matches(name, self.names(), n=3, cutoff=0.5)
+            hint = f" Did you mean {', '.join(close)}?" if close else ""
+            raise UnknownQueryError(
+                f"unknown query {name!r}.{hint} Available: {', '.join(self.names())}") from None
+
+
+def parse_date(name, value):
+    """An ISO date string as an xsd:date literal; ParameterError names the parameter."""
+    if value == "today":
+        return Literal(dt.date.today(), datatype=XSD.date)
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value or ""):
+        raise ParameterError(f"parameter {name!r}: {value!r} is not a date; expected YYYY-MM-DD, e.g. 2015-02-05")
+    try:
+        return Literal(dt.date.fromisoformat(value), datatype=XSD.date)
+    except ValueError:
+        raise ParameterError(f"parameter {name!r}: {value!r} is not a valid calendar date") from None
+
+
+def bind_parameters(query, values, codes):
+    """Check ``values`` (name -> string) against the query's parameters and return initBindings.
+
+    Unknown names, missing required parameters and ill-typed values raise ParameterError;
+    unknown codes raise UnknownCodeError. Defaults are applied here; optional parameters without a
+    default stay unbound.
+    """
+    bindings = {}
+    known = [p.name for p in query.parameters]
+    for name in values:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=2, cutoff=0.5)
+            hint = f"; did you mean {' or '.join(close)}?" if close else ""
+            accepted = ", ".join(known) or "none"
+            raise ParameterError(f"query {query.name!r} has no parameter {name!r}{hint} (parameters: {accepted})")
+    for param in query.parameters:
+        raw = values.get(param.name, param.default)
+        if raw is None or raw == "":
+            if param.required:
+                raise ParameterError(
+                    f"query {query.name!r} needs parameter {param.name!r} ({param.type}): {param.description}")
+            continue
+        bindings["_" + param.name] = convert(param, str(raw), codes)
+    return bindings
+
+
+def convert(param, raw, codes):
+    """One parameter value as an RDF term of the parameter's type."""
+    if param.type == "date":
+        return parse_date(param.name, raw)
+    if param.type == "integer":
+        if not re.fullmatch(r"[+-]?\d+", raw.strip()):
+            raise ParameterError(f"parameter {param.name!r}: {raw!r} is not an integer")
+        return Literal(int(raw), datatype=XSD.integer)
+    if param.type == "string":
+        return Literal(raw)
+    return codes.resolve(param.type, raw)
+
+
+@dataclass
+class Result:
+    """Rows of a SELECT (``vars`` and tuples of RDF terms or None), or a boolean for ASK."""
+
+    vars: list
+    rows: list
+    boolean: bool | None = None
+
+    def as_dicts(self):
+        """Rows as dicts of Python values (str, int, float, datetime.date); unbound omitted."""
+        return [{v: python_value(t) for v, t in zip(self.vars, row) if t is not None} for row in self.rows]
+
+
+def python_value(term):
+    if isinstance(term, Literal):
+        value = term.toPython()
+        return value if not isinstance(value, Literal) else str(term)
+    return str(term)
+
+
+def run_sparql(graph, query, bindings=None):
+    """Evaluate a query (text or prepared) on an rdflib graph and return a Result."""
+    try:
+        res = graph.query(query, initBindings=bindings or {}, initNs=PREFIXES)
+    except QueryError:
+        raise
+    except Exception as exc:
+        raise QueryError(f"SPARQL error: {exc}") from None
+    if res.type == "ASK":
+        return Result([], [], bool(res.askAnswer))
+    if res.type != "SELECT":
+        raise QueryError("only SELECT and ASK queries give result rows; use 'hrkg sparql' with CONSTRUCT for graphs")
+    variables = [str(v) for v in res.vars]
+    return Result(variables, [tuple(row) for row in res])
+
+
+# ---- result formats ------------------------------------------------------------------
+
+FORMATS = ("table", "csv", "tsv", "json")
+
+
+def _plain(term):
+    if term is None:
+        return ""
+    return str(term)
+
+
+def to_table(result):
+    if result.boolean is not None:
+        return "yes" if result.boolean else "no"
+    cells = [[_plain(t) for t in row] for row in result.rows]
+    widths = [max([len(v)] + [len(r[i]) for r in cells]) for i, v in enumerate(result.vars)]
+    lines = ["  ".join(v.ljust(w) for v, w in zip(result.vars, widths)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
+    lines.append(f"({len(cells)} row{'s' if len(cells) != 1 else ''})")
+    return "\n".join(lines)
+
+
+def to_csv(result):
+    """W3C SPARQL 1.1 Query Results CSV: plain values, CRLF line ends."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(result.vars)
+    for row in result.rows:
+        writer.writerow([_plain(t) for t in row])
+    return buf.getvalue()
+
+
+def _tsv_term(term):
+    if term is None:
+        return ""
+    if isinstance(term, Literal) and term.datatype in (XSD.integer,) and not term.language:
+        return str(term)
+    return term.n3()
+
+
+def to_tsv(result):
+    """W3C SPARQL 1.1 Query Results TSV: RDF terms in Turtle syntax."""
+    lines = ["\t".join("?" + v for v in result.vars)]
+    lines += ["\t".join(_tsv_term(t) for t in row) for row in result.rows]
+    return "\n".join(lines) + "\n"
+
+
+def term_json(term):
+    if isinstance(term, URIRef):
+        return {"type": "uri", "value": str(term)}
+    if isinstance(term, BNode):
+        return {"type": "bnode", "value": str(term)}
+    out = {"type": "literal", "value": str(term)}
+    if term.language:
+        out["xml:lang"] = term.language
+    elif term.datatype is not None:
+        out["datatype"] = str(term.datatype)
+    return out
+
+
+def to_json(result):
+    """W3C SPARQL 1.1 Query Results JSON."""
+    if result.boolean is not None:
+        return json.dumps({"head": {}, "boolean": result.boolean})
+    bindings = [{v: term_json(t) for v, t in zip(result.vars, row) if t is not None}
+                for row in result.rows]
+    return json.dumps({"head": {"vars": result.vars}, "results": {"bindings": bindings}},
+                      ensure_ascii=False, indent=1)
+
+
+def format_result(result, fmt):
+    try:
+        return {"table": to_table, "csv": to_csv, "tsv": to_tsv, "json": to_json}[fmt](result)
+    except KeyError:
+        raise ParameterError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}") from None

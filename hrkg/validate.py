@@ -1,0 +1,159 @@
+"""Step 3: SHACL validation with pySHACL, and the report in the formats contributors need."""
+import json
+from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
+
+import pyshacl
+from rdflib import Graph
+from rdflib.namespace import SH
+
+from .load import parse_file
+from .namespaces import RDFS, SKOS, bind_prefixes
+from .resources import bundle_files
+
+SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
+
+
+@dataclass
+class ValidationResult:
+    severity: str          # Violation | Warning | Info
+    focus: str
+    focus_label: str | None
+    path: str | None
+    value: str | None
+    message: str
+    shape: str
+    constraint: str
+    defined_in: str | None = None
+
+
+@dataclass
+class ValidationReport:
+    results: list
+    report_graph: Graph
+
+    @property
+    def violations(self):
+        return [r for r in self.results if r.severity == "Violation"]
+
+    @property
+    def warnings(self):
+        return [r for r in self.results if r.severity == "Warning"]
+
+    def conforms(self, *, strict=False):
+        """No violations (and, with ``strict``, no warnings either)."""
+        bad = self.violations + (self.warnings if strict else [])
+        return not bad
+
+
+def load_shapes(paths=None):
+    """The bundled shapes (or the given files) in one graph."""
+    shapes = Graph()
+    for path in paths or bundle_files("shapes", ".ttl"):
+        parse_file(path, shapes)
+    return shapes
+
+
+def validate(data_graph, shapes=None, *, file_of=None):
+    """Validate ``data_graph`` (ontology + data, optionally + inferred) and return a report.
+
+    ``file_of`` maps a focus-node IRI to the file that defines it, for messages.
+    """
+    shapes = shapes if shapes is not None else load_shapes()
+    _, report_graph, _ = pyshacl.validate(
+        data_graph, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True,
+        abort_on_first=False, meta_shacl=False)
+    bind_prefixes(report_graph)
+    results = []
+    for node in report_graph.subjects(SH.resultSeverity, None):
+        focus = report_graph.value(node, SH.focusNode)
+        severity = str(report_graph.value(node, SH.resultSeverity)).rsplit("#", 1)[-1]
+        path = report_graph.value(node, SH.resultPath)
+        value = report_graph.value(node, SH.value)
+        messages = [str(m) for m in report_graph.objects(node, SH.resultMessage)]
+        label = (data_graph.value(focus, SKOS.prefLabel) or data_graph.value(focus, RDFS.label)
+                 if focus is not None else None)
+        results.append(ValidationResult(
+            severity=severity, focus=str(focus), focus_label=str(label) if label else None,
+            path=_short(report_graph, path), value=_short(report_graph, value),
+            message="; ".join(messages) or "constraint not met",
+            shape=_short(report_graph, report_graph.value(node, SH.sourceShape)),
+            constraint=_short(report_graph, report_graph.value(node, SH.sourceConstraintComponent)),
+            defined_in=(file_of or {}).get(str(focus))))
+    results.sort(key=lambda r: (SEVERITY_ORDER.get(r.severity, 9), r.focus, r.shape or "", r.message))
+    return ValidationReport(results, report_graph)
+
+
+def _short(graph, term):
+    if term is None:
+        return None
+    try:
+        return graph.namespace_manager.normalizeUri(term) if not hasattr(term, "language") else str(term)
+    except Exception:
+        return str(term)
+
+
+# ---- output formats --------------------------------------------------------------------
+
+def as_text(report, *, strict=False):
+    lines = []
+    for severity in ("Violation", "Warning", "Info"):
+        group = [r for r in report.results if r.severity == severity]
+        if not group:
+            continue
+        lines.append(f"{severity}s ({len(group)}):")
+        for r in group:
+            who = f"{r.focus_label} <{r.focus}>" if r.focus_label else f"<{r.focus}>"
+            lines.append(f"  - {who}")
+            if r.defined_in:
+                lines.append(f"      file:    {r.defined_in}")
+            if r.path:
+                lines.append(f"      path:    {r.path}")
+            if r.value:
+                lines.append(f"      value:   {r.value}")
+            lines.append(f"      message: {r.message}")
+            lines.append(f"      shape:   {r.shape}")
+    verdict = "conforms" if report.conforms(strict=strict) else "does not conform"
+    lines.append(f"{verdict}: {len(report.violations)} violation(s), {len(report.warnings)} warning(s)")
+    return "\n".join(lines)
+
+
+def as_json(report, *, strict=False):
+    return json.dumps({
+        "conforms": report.conforms(strict=strict),
+        "violations": len(report.violations),
+        "warnings": len(report.warnings),
+        "results": [r.__dict__ for r in report.results],
+    }, indent=1, ensure_ascii=False)
+
+
+def as_turtle(report, **_):
+    return report.report_graph.serialize(format="turtle")
+
+
+def as_junit(report, *, strict=False):
+    """JUnit XML: one test case per shape, a failure per result (warnings fail only if strict)."""
+    by_shape = {}
+    for r in report.results:
+        by_shape.setdefault(r.shape or "shape", []).append(r)
+    failing = lambda r: r.severity == "Violation" or (strict and r.severity == "Warning")
+    failures = sum(1 for r in report.results if failing(r))
+    cases = []
+    for shape, results in sorted(by_shape.items()):
+        body = []
+        for r in results:
+            text = f"{r.focus} path={r.path or ''} value={r.value or ''} file={r.defined_in or ''}"
+            tag = "failure" if failing(r) else "system-out"
+            if tag == "failure":
+                body.append(f'<failure type={quoteattr(r.severity)} message={quoteattr(r.message)}>{escape(text)}</failure>')
+            else:
+                body.append(f"<system-out>{escape(r.severity + ': ' + r.message + ' ' + text)}</system-out>")
+        cases.append(f'  <testcase classname="hrkg.shapes" name={quoteattr(shape)}>{"".join(body)}</testcase>')
+    if not cases:
+        cases.append('  <testcase classname="hrkg.shapes" name="all shapes"/>')
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<testsuite name="hrkg validate" tests="{len(cases)}" failures="{failures}" errors="0">\n'
+            + "\n".join(cases) + "\n</testsuite>\n")
+
+
+REPORT_FORMATS = {"text": as_text, "json": as_json, "ttl": as_turtle, "junit": as_junit}

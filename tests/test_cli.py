@@ -1,0 +1,126 @@
+"""The CLI: commands, output, and exit codes and messages on bad input."""
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from hrkg.cli import build_parser, main
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def run(argv, capsys):
+    out = io.StringIO()
+    code = main(argv, out=out)
+    return code, out.getvalue(), capsys.readouterr().err
+
+
+def test_query_table(capsys):
+    code, out, _ = run(["query", "treaty-status", "state=VNM"], capsys)
+    assert code == 0
+    line = [l for l in out.splitlines() if l.startswith("CAT ")][0]
+    assert "2013-11-07" in line and "2015-02-05" in line and line.rstrip().endswith("party")
+
+
+def test_query_json(capsys):
+    code, out, _ = run(["query", "upr-reviews", "state=vnm", "--format", "json"], capsys)
+    assert code == 0
+    bindings = json.loads(out)["results"]["bindings"]
+    iii = [b for b in bindings if b["cycle"]["value"] == "III"][0]
+    assert (iii["supported"]["value"], iii["recommendations"]["value"]) == ("241", "291")
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["query", "treaty-status", "state=VMN"], "unknown state code 'VMN'; did you mean VNM"),
+    (["query", "treaty-stat", "state=VNM"], "unknown query 'treaty-stat'"),
+    (["query", "treaty-status", "stat=VNM"], "no parameter 'stat'"),
+    (["query", "treaty-status", "state"], "must be written KEY=VALUE"),
+    (["query", "treaty-status", "state=VNM", "as_of=2015-13-01"], "'as_of'"),
+    (["query", "treaty-status"], "needs parameter 'state'"),
+    (["sparql", "SELECT * WHERE { ?s ?p }"], "SPARQL error"),
+    (["sparql", "-f", "/nonexistent/query.rq"], "cannot read"),
+])
+def test_bad_input_exits_2_with_a_message(argv, message, capsys):
+    code, out, err = run(argv, capsys)
+    assert code == 2
+    assert message in err
+    assert out == ""
+
+
+def test_malformed_data_file_exits_2_naming_the_line(tmp_path, capsys):
+    bad = tmp_path / "contrib.ttl"
+    bad.write_text("@prefix ex: <http://example.org/> .\nex:a ex:b .\n")
+    code, _, err = run(["validate", str(bad)], capsys)
+    assert code == 2
+    assert re.search(r"contrib\.ttl:2(:\d+)?: turtle syntax error", err)
+
+
+def test_validate_bundled_data_conforms(capsys):
+    code, out, _ = run(["validate"], capsys)
+    assert code == 0, out
+    assert "conforms: 0 violation(s)" in out
+
+
+def test_validate_contributor_file_with_a_violation_exits_1(tmp_path, capsys):
+    contrib = tmp_path / "contrib.ttl"
+    contrib.write_text("""@prefix hrkg: <https://w3id.org/hrkg/ontology#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<https://w3id.org/hrkg/id/action/VNM-ICMW-signature> a hrkg:Signature ;
+    hrkg:signingState <https://w3id.org/hrkg/id/state/VNM> ;
+    hrkg:instrument <https://w3id.org/hrkg/id/instrument/ICMW> ;
+    hrkg:date "2020-01-01"^^xsd:date .
+""")
+    code, out, _ = run(["validate", str(contrib), "--format", "json"], capsys)
+    assert code == 1
+    report = json.loads(out)
+    assert not report["conforms"]
+    focus = {r["focus"] for r in report["results"] if r["severity"] == "Violation"}
+    assert "https://w3id.org/hrkg/id/action/VNM-ICMW-signature" in focus
+
+
+def test_export_turtle_is_deterministic_and_nt_sorted(tmp_path, capsys):
+    code, first, _ = run(["export", "--format", "nt"], capsys)
+    assert code == 0
+    lines = first.splitlines()
+    assert lines == sorted(lines)
+    assert any("VNM-CAT-ratification" in l and "2015-02-05" in l for l in lines)
+    _, second, _ = run(["export", "--format", "nt"], capsys)
+    assert first == second
+
+
+def test_export_inferred_adds_triples(capsys):
+    _, plain, _ = run(["export", "--format", "nt"], capsys)
+    _, inferred, _ = run(["export", "--format", "nt", "--inferred"], capsys)
+    triple = ("<https://w3id.org/hrkg/id/state/VNM> <https://w3id.org/hrkg/ontology#hasConsentedTo> "
+              "<https://w3id.org/hrkg/id/instrument/CAT> .")
+    assert triple not in plain.splitlines()
+    assert triple in inferred.splitlines()
+
+
+def test_export_jsonld_parses(capsys):
+    from rdflib import Graph
+    _, text, _ = run(["export", "--format", "jsonld"], capsys)
+    g = Graph().parse(data=text, format="json-ld")
+    assert len(g) > 4000
+
+
+def test_stats(capsys):
+    code, out, _ = run(["stats"], capsys)
+    assert code == 0
+    assert re.search(r"^states\s+195$", out, re.M)
+
+
+def test_queries_lists_every_query_with_parameters(capsys):
+    code, out, _ = run(["queries"], capsys)
+    assert code == 0
+    assert "treaty-status: Treaty status of a state" in out
+    assert "    state (state, required)" in out
+
+
+def test_every_cli_command_is_documented_in_the_readme():
+    readme = README.read_text(encoding="utf-8")
+    commands = build_parser()._subparsers._group_actions[0].choices
+    for name in commands:
+        assert f"hrkg {name}" in readme, f"'hrkg {name}' is not documented in README.md"

@@ -1,0 +1,55 @@
+"""OWL RL inference adds the answers the ontology promises, kept apart from asserted triples."""
+from rdflib import URIRef
+from rdflib.namespace import OWL, RDF
+
+from hrkg.infer import infer, is_noise
+from hrkg.load import INFERRED_GRAPH
+from hrkg.namespaces import HRKG, INSTR, STATE
+
+VNM_CAT_RATIFICATION = URIRef("https://w3id.org/hrkg/id/action/VNM-CAT-ratification")
+
+
+def test_property_chain_gives_has_consented_to(kg):
+    assert (STATE.VNM, HRKG.hasConsentedTo, INSTR.CAT) in kg.inferred
+    assert (STATE.VNM, HRKG.hasConsentedTo, INSTR.CAT) not in kg.dataset.default_graph
+    assert (STATE.VNM, HRKG.hasConsentedTo, INSTR.ICMW) not in kg.graph
+    assert (STATE.VNM, HRKG.hasSigned, INSTR.CAT) in kg.inferred
+
+
+def test_subclass_and_subproperty_inference(kg):
+    assert (VNM_CAT_RATIFICATION, RDF.type, HRKG.ConsentToBeBound) in kg.inferred
+    assert (VNM_CAT_RATIFICATION, RDF.type, HRKG.TreatyAction) in kg.inferred
+    assert (VNM_CAT_RATIFICATION, HRKG.state, STATE.VNM) in kg.inferred
+    assert (STATE.VNM, RDF.type, HRKG.State) in kg.inferred
+
+
+def test_membership_chain_and_inverse(kg):
+    assert (STATE.VNM, HRKG.memberOf, URIRef("https://w3id.org/hrkg/id/body/HRC")) in kg.inferred
+    assert (INSTR.CAT, HRKG.consentedBy, STATE.VNM) in kg.inferred
+
+
+def test_inferred_triples_live_in_their_own_graph_and_are_not_asserted(kg):
+    inferred_graph = kg.graph.graph(INFERRED_GRAPH)
+    assert len(inferred_graph) == len(kg.inferred) > 1000
+    asserted = set()
+    for g in kg.dataset.graphs():
+        if g.identifier != INFERRED_GRAPH:
+            asserted.update(g)
+    assert not asserted & set(kg.inferred)
+
+
+def test_inferred_triples_have_no_noise(kg):
+    assert not [t for t in kg.inferred if is_noise(t)]
+    assert not list(kg.inferred.triples((None, OWL.sameAs, None)))
+    kg.inferred.serialize(format="turtle")  # everything kept can be written as Turtle
+
+
+def test_owlrl_noise_is_filtered():
+    from rdflib import Graph, Literal
+    g = Graph()
+    g.parse(data="""@prefix : <http://example.org/> . @prefix owl: <http://www.w3.org/2002/07/owl#> .
+        :a owl:sameAs :b . :a :p "x" .""", format="turtle")
+    inferred = infer(g)
+    assert (URIRef("http://example.org/b"), URIRef("http://example.org/p"), Literal("x")) in inferred
+    assert not any(s == o for s, p, o in inferred.triples((None, OWL.sameAs, None)))
+    assert not any(isinstance(s, Literal) for s, _, _ in inferred)
