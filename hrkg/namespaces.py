@@ -17,6 +17,7 @@ SCHEMA = Namespace("https://schema.org/")
 
 PREFIXES = {
     "hrkg": HRKG,
+    "hrkgsh": SH_HRKG,
     "state": STATE,
     "instr": INSTR,
     "group": GROUP,

@@ -77,7 +77,7 @@ def validate(data_graph, shapes=None, *, file_of=None):
             severity=severity, focus=str(focus), focus_label=str(label) if label else None,
             path=_short(report_graph, path), value=_short(report_graph, value),
             message="; ".join(messages) or "constraint not met",
-            shape=_short(report_graph, report_graph.value(node, SH.sourceShape)),
+            shape=str(report_graph.value(node, SH.sourceShape)),
             constraint=_short(report_graph, report_graph.value(node, SH.sourceConstraintComponent)),
             defined_in=(file_of or {}).get(str(focus))))
     results.sort(key=lambda r: (SEVERITY_ORDER.get(r.severity, 9), r.focus, r.shape or "", r.message))
