@@ -77,7 +77,7 @@ def cmd_validate(args, out):
         from .resources import bundle_files
         kg = KnowledgeGraph(load(bundle_files("ontology", ".ttl") + list(args.paths), include_bundle=False),
                             args.paths, reason=args.infer, use_cache=not args.no_cache)
-    report = kg.validate(load_shapes(args.shapes or None))
+    report = kg.validate(load_shapes(args.shapes or None), include_inferred=args.infer)
     out.write(REPORT_FORMATS[args.format](report, strict=args.strict).rstrip("\n") + "\n")
     return 0 if report.conforms(strict=args.strict) else 1
 

@@ -105,10 +105,20 @@ class KnowledgeGraph:
     def sparql(self, text):
         return run_sparql(self.graph, text)
 
-    def validate(self, shapes=None):
+    def validate(self, shapes=None, *, include_inferred=False):
+        """SHACL-validate the asserted triples (plus the inferred ones if asked).
+
+        Asserted only by default: with OWL RL triples added, an rdfs:range makes any object an
+        instance of the expected class, so sh:class constraints could no longer fail.
+        """
         data = Graph()
-        for t in self.graph.triples((None, None, None)):
-            data.add(t)
+        for g in self.dataset.graphs():
+            if include_inferred or g.identifier != INFERRED_GRAPH:
+                for t in g:
+                    data.add(t)
+        if include_inferred:
+            for t in self.inferred:
+                data.add(t)
         return validate(data, shapes, file_of=self.file_of())
 
     def file_of(self):

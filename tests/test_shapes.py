@@ -96,3 +96,16 @@ def test_every_shape_has_a_fixture_that_fails_it(shapes):
 def test_shipped_data_has_no_violations(kg):
     report = kg.validate()
     assert report.violations == [], [(r.focus, r.shape, r.message) for r in report.violations[:5]]
+    assert kg.validate(include_inferred=True).violations == []
+
+
+def test_validation_sees_class_errors_that_inference_would_hide(tmp_path):
+    """Regression: seed 003 once 'reflected' a news article; rdfs:range hid it under inference."""
+    from hrkg import KnowledgeGraph
+    wrong = tmp_path / "wrong.ttl"
+    wrong.write_text("""@prefix hrkg: <https://w3id.org/hrkg/ontology#> .
+@prefix src: <https://w3id.org/hrkg/id/source/> .
+src:seed-003 hrkg:reflects src:vns-2025-06-19 .
+""")
+    report = KnowledgeGraph.open([wrong]).validate()
+    assert any(r.shape.endswith("#Source-reflects") and r.focus.endswith("/seed-003") for r in report.violations)
