@@ -4,7 +4,7 @@ import os
 from functools import cached_property
 from pathlib import Path
 
-from rdflib import BNode, Graph
+from rdflib import BNode, Dataset, Graph
 
 from . import __version__
 from .codes import CodeIndex
@@ -112,47 +112,43 @@ class KnowledgeGraph:
         instance of the expected class, so sh:class constraints could no longer fail.
         """
         data = Graph()
-        for g in self.dataset.graphs():
-            if include_inferred or g.identifier != INFERRED_GRAPH:
-                for t in g:
-                    data.add(t)
+        for g in self.asserted_graphs():
+            for t in g:
+                data.add(t)
         if include_inferred:
             for t in self.inferred:
                 data.add(t)
         return validate(data, shapes, file_of=self.file_of())
 
+    def asserted_graphs(self):
+        """The non-empty named graphs of the input files; never the inferred graph, which
+        ``graph`` adds to the same dataset."""
+        return [g for g in self.dataset.graphs() if g.identifier != INFERRED_GRAPH and len(g)]
+
     def file_of(self):
         """Map each subject IRI to the file (named graph) that first asserts it."""
         where = {}
-        for g in self.dataset.graphs():
-            if g.identifier == INFERRED_GRAPH:
-                continue
+        for g in self.asserted_graphs():
             name = str(g.identifier)
             for s in set(g.subjects()):
                 where.setdefault(str(s), name.rsplit("/graph/", 1)[-1])
         return where
 
     def export(self, fmt, *, include_inferred=False):
-        inferred = self.inferred if include_inferred else None
-        return export(self.dataset if not include_inferred else self._asserted_only(), fmt,
-                      inferred_graph=inferred, include_inferred=include_inferred)
-
-    def _asserted_only(self):
-        from rdflib import Dataset
-        out = Dataset(default_union=True)
-        for g in self.dataset.graphs():
-            if g.identifier != INFERRED_GRAPH and len(g):
-                target = out.graph(g.identifier)
-                for t in g:
-                    target.add(t)
-        return out
+        asserted = Dataset(default_union=True)
+        for g in self.asserted_graphs():
+            target = asserted.graph(g.identifier)
+            for t in g:
+                target.add(t)
+        return export(asserted, fmt, inferred_graph=self.inferred if include_inferred else None,
+                      include_inferred=include_inferred)
 
     def stats(self):
         """Counts a user wants at a glance."""
-        asserted = sum(len(g) for g in self.dataset.graphs() if g.identifier != INFERRED_GRAPH)
+        asserted = self.asserted_graphs()
         rows = {
-            "files": len([g for g in self.dataset.graphs() if g.identifier != INFERRED_GRAPH and len(g)]),
-            "asserted triples": asserted,
+            "files": len(asserted),
+            "asserted triples": sum(len(g) for g in asserted),
             "inferred triples": len(self.inferred),
         }
         counts = run_sparql(self.graph, STATS_QUERY).as_dicts()[0]

@@ -53,3 +53,15 @@ def test_owlrl_noise_is_filtered():
     assert (URIRef("http://example.org/b"), URIRef("http://example.org/p"), Literal("x")) in inferred
     assert not any(s == o for s, p, o in inferred.triples((None, OWL.sameAs, None)))
     assert not any(isinstance(s, Literal) for s, _, _ in inferred)
+
+
+def test_export_without_inferred_stays_asserted_after_querying(tmp_path):
+    """Regression: reading kg.graph (any query) put the inferred graph into the dataset that a
+    plain export then wrote out."""
+    from hrkg import KnowledgeGraph
+    kg = KnowledgeGraph.open()
+    kg.query("treaty-status", {"state": "VNM"})
+    triple = "<https://w3id.org/hrkg/id/state/VNM> <https://w3id.org/hrkg/ontology#hasConsentedTo> <https://w3id.org/hrkg/id/instrument/CAT> ."
+    assert triple not in kg.export("nt").splitlines()
+    assert triple in kg.export("nt", include_inferred=True).splitlines()
+    assert str(INFERRED_GRAPH) not in kg.export("trig")
