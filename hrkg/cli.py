@@ -11,7 +11,9 @@ from . import __version__
 from .errors import HrkgError, UsageError
 from .export import EXPORT_FORMATS
 from .graph import KnowledgeGraph
+from .load import load
 from .query import FORMATS, QueryCatalog, format_result
+from .resources import bundle_files
 from .validate import REPORT_FORMATS, load_shapes
 
 
@@ -68,15 +70,12 @@ def cmd_sparql(args, out):
 
 
 def cmd_validate(args, out):
-    include_bundle = not args.only
-    kg = KnowledgeGraph.open(args.paths or None, include_bundle=include_bundle or not args.paths,
-                             reason=args.infer, use_cache=not args.no_cache)
     if args.only and args.paths:
-        # contributor files are checked with the ontology, so classes and terms resolve
-        from .load import load
-        from .resources import bundle_files
-        kg = KnowledgeGraph(load(bundle_files("ontology", ".ttl") + list(args.paths), include_bundle=False),
-                            args.paths, reason=args.infer, use_cache=not args.no_cache)
+        # contributor files alone, checked with the ontology so classes and terms resolve
+        dataset = load(bundle_files("ontology", ".ttl") + list(args.paths), include_bundle=False)
+        kg = KnowledgeGraph(dataset, args.paths, reason=args.infer, use_cache=not args.no_cache)
+    else:
+        kg = KnowledgeGraph.open(args.paths or None, reason=args.infer, use_cache=not args.no_cache)
     report = kg.validate(load_shapes(args.shapes or None), include_inferred=args.infer)
     out.write(REPORT_FORMATS[args.format](report, strict=args.strict).rstrip("\n") + "\n")
     return 0 if report.conforms(strict=args.strict) else 1

@@ -124,3 +124,15 @@ def test_every_cli_command_is_documented_in_the_readme():
     commands = build_parser()._subparsers._group_actions[0].choices
     for name in commands:
         assert f"hrkg {name}" in readme, f"'hrkg {name}' is not documented in README.md"
+
+
+def test_validate_only_checks_a_contributor_file_without_the_bundle(capsys):
+    fixtures = Path(__file__).parent / "fixtures" / "shapes"
+    code, out, _ = run(["validate", "--only", str(fixtures / "valid.ttl")], capsys)
+    assert code == 0, out
+    code, out, _ = run(["validate", "--only", str(fixtures / "Signature-notAfterConsent.ttl"),
+                        "--format", "json"], capsys)
+    assert code == 1
+    report = json.loads(out)
+    assert {r["shape"] for r in report["results"]} == {"https://w3id.org/hrkg/shapes#Signature-notAfterConsent"}
+    assert all(r["defined_in"].endswith("Signature-notAfterConsent.ttl") for r in report["results"])
