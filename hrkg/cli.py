@@ -123,7 +123,7 @@ def build_parser():
     common(p)
     p.set_defaults(func=cmd_query)
 
-    p = sub.add_parser("sparql", help="run a SPARQL SELECT/ASK query given as text, '-' (stdin) or -f FILE")
+    p = sub.add_parser("sparql", help="run a SPARQL SELECT, ASK, CONSTRUCT or DESCRIBE query given as text, '-' (stdin) or -f FILE")
     p.add_argument("query", nargs="?", help="the query text, or '-' to read standard input")
     p.add_argument("-f", "--file", help="read the query from FILE")
     p.add_argument("--format", choices=FORMATS, default="table")

@@ -28,7 +28,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.plugins.sparql import prepareQuery
 
 from .errors import ParameterError, QueryError, UnknownQueryError
-from .namespaces import PREFIXES, XSD
+from .namespaces import PREFIXES, XSD, bind_prefixes
 from .resources import bundle_files
 
 PARAM_TYPES = ("state", "instrument", "group", "body", "organization", "cycle", "mandate", "date", "integer",
@@ -212,11 +212,13 @@ def convert(param, raw, codes):
 
 @dataclass
 class Result:
-    """Rows of a SELECT (``vars`` and tuples of RDF terms or None), or a boolean for ASK."""
+    """Rows of a SELECT (``vars`` and tuples of RDF terms or None), a boolean for ASK, or an
+    rdflib Graph for CONSTRUCT and DESCRIBE."""
 
     vars: list
     rows: list
     boolean: bool | None = None
+    graph: object = None
 
     def as_dicts(self):
         """Rows as dicts of Python values (str, int, float, datetime.date); unbound omitted."""
@@ -240,8 +242,8 @@ def run_sparql(graph, query, bindings=None):
         raise QueryError(f"SPARQL error: {exc}") from None
     if res.type == "ASK":
         return Result([], [], bool(res.askAnswer))
-    if res.type != "SELECT":
-        raise QueryError("only SELECT and ASK queries give result rows; use 'hrkg sparql' with CONSTRUCT for graphs")
+    if res.type in ("CONSTRUCT", "DESCRIBE"):
+        return Result([], [], graph=res.graph)
     variables = [str(v) for v in res.vars]
     return Result(variables, [tuple(row) for row in res])
 
@@ -318,6 +320,9 @@ def to_json(result):
 
 
 def format_result(result, fmt):
+    if result.graph is not None:  # CONSTRUCT / DESCRIBE: Turtle, or JSON-LD when JSON is asked
+        bind_prefixes(result.graph)
+        return result.graph.serialize(format="json-ld" if fmt == "json" else "turtle")
     try:
         return {"table": to_table, "csv": to_csv, "tsv": to_tsv, "json": to_json}[fmt](result)
     except KeyError:
