@@ -14,6 +14,7 @@ from .graph import KnowledgeGraph
 from .load import load
 from .query import FORMATS, QueryCatalog, format_result
 from .resources import bundle_files
+from .store import Progress, build
 from .validate import REPORT_FORMATS, load_shapes
 
 
@@ -32,8 +33,24 @@ def _params(pairs):
 
 
 def _open(args, **kwargs):
-    return KnowledgeGraph.open(getattr(args, "data", None) or None,
-                               use_cache=not getattr(args, "no_cache", False), **kwargs)
+    """The built store (built or refreshed first if needed); with --data, an ad-hoc in-memory
+    graph of the bundled data plus those files, parsed and inferred for this run only."""
+    if getattr(args, "data", None):
+        return KnowledgeGraph.open(args.data, use_cache=not getattr(args, "no_cache", False), **kwargs)
+    return KnowledgeGraph.open_store(getattr(args, "store", None),
+                                     progress=Progress(quiet=getattr(args, "quiet", False)))
+
+
+def cmd_build(args, out):
+    manifest = build(args.paths, args.store, force=args.force, progress=Progress(quiet=args.quiet))
+    verb = "built" if manifest["built"] else "up to date"
+    out.write(f"store {verb}: {manifest['path']}\n"
+              f"  {len(manifest['inputs'])} input files, {manifest['asserted_triples']:,} asserted and "
+              f"{manifest['inferred_triples']:,} inferred triples\n")
+    if manifest["built"]:
+        s = manifest["seconds"]
+        out.write(f"  load {s['load']:.1f} s, inference {s['infer']:.1f} s, total {s['total']:.1f} s\n")
+    return 0
 
 
 def cmd_queries(args, out):
@@ -109,9 +126,17 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def common(p):
+        p.add_argument("--store", metavar="DIR", help="store location (default: $HRKG_STORE or the cache folder)")
         p.add_argument("--data", action="append", metavar="PATH",
-                       help="extra RDF file or folder to load with the bundled data (repeatable)")
+                       help="query the bundled data plus this RDF file or folder in memory, bypassing the store (repeatable)")
         p.add_argument("--no-cache", action="store_true", help="recompute inference instead of using the cache")
+
+    p = sub.add_parser("build", help="compile ontology, data, imported files and inference into the on-disk store")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="extra RDF files or folders (e.g. from 'hrkg import')")
+    p.add_argument("--store", metavar="DIR", help="store location (default: $HRKG_STORE or the cache folder)")
+    p.add_argument("--force", action="store_true", help="rebuild even if no input changed")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines on standard error")
+    p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("queries", help="list the stored queries and their parameters")
     p.set_defaults(func=cmd_queries)

@@ -4,14 +4,14 @@ import os
 from functools import cached_property
 from pathlib import Path
 
-from rdflib import BNode, Dataset, Graph
+from rdflib import BNode, Dataset, Graph, URIRef
 
 from . import __version__
 from .codes import CodeIndex
 from .export import export
 from .infer import infer
 from .load import INFERRED_GRAPH, default_files, load
-from .query import QueryCatalog, bind_parameters, run_sparql
+from .query import QueryCatalog, bind_parameters, run_sparql, run_sparql_store
 from .validate import validate
 
 try:
@@ -40,6 +40,33 @@ class KnowledgeGraph:
         self.reason = reason
         self.use_cache = use_cache
         self.catalog = queries or QueryCatalog()
+
+    @classmethod
+    def open_store(cls, location=None, *, build_if_needed=True, progress=None, queries=None):
+        """Open the built store at ``location`` (default store.default_location()).
+
+        With ``build_if_needed`` a missing store is built from the bundled data, and a store whose
+        inputs changed since it was built is rebuilt from the same inputs first (like make).
+        Raises StoreError if there is no usable store and building is not allowed.
+        """
+        from . import store as store_mod
+        location = Path(location or store_mod.default_location())
+        current = store_mod.current_build(location)
+        if build_if_needed:
+            if current is None:
+                (progress or (lambda m: None))(f"building the store at {location} (first run)")
+                store_mod.build(None, location, progress=progress)
+            else:
+                manifest = store_mod.read_manifest(current)
+                changed = store_mod.changed_inputs(manifest)
+                if changed or manifest.get("hrkg") != __version__:
+                    (progress or (lambda m: None))(
+                        f"inputs changed since the store was built ({', '.join(changed[:3]) or 'hrkg version'}); rebuilding")
+                    bundled = {str(p.resolve()) for p in store_mod.input_files()}
+                    extra = [i["path"] for i in manifest["inputs"] if i["path"] not in bundled]
+                    store_mod.build(extra, location, progress=progress)
+        store, manifest = store_mod.open_store(location)
+        return StoredKnowledgeGraph(store, manifest, queries=queries)
 
     @classmethod
     def open(cls, paths=None, *, include_bundle=True, reason=True, use_cache=True, queries=None):
@@ -155,6 +182,70 @@ class KnowledgeGraph:
         rows.update({k.replace("_", " "): int(v) for k, v in counts.items()})
         rows["stored queries"] = len(self.catalog.names())
         return rows
+
+
+class StoredKnowledgeGraph(KnowledgeGraph):
+    """The same API over a built pyoxigraph store (see store.py): nothing is parsed or inferred
+    when it opens; queries run in pyoxigraph, rdflib sees the store through oxrdflib."""
+
+    def __init__(self, store, manifest, *, queries=None):
+        from oxrdflib import OxigraphStore
+        dataset = Dataset(store=OxigraphStore(store=store), default_union=True)
+        super().__init__(dataset, [Path(i["path"]) for i in manifest["inputs"]], queries=queries)
+        self.store = store
+        self.manifest = manifest
+
+    def _named(self, name):
+        # not dataset.graph(name): oxrdflib would try to add the graph to the read-only store
+        return Graph(store=self.dataset.store, identifier=URIRef(name))
+
+    @cached_property
+    def inferred(self):
+        return self._named(INFERRED_GRAPH)
+
+    @cached_property
+    def graph(self):
+        return self.dataset
+
+    def query(self, name, params=None):
+        stored = self.catalog.get(name)
+        bindings = bind_parameters(stored, dict(params or {}), self.codes)
+        return run_sparql_store(self.store, stored.text, bindings)
+
+    def sparql(self, text):
+        return run_sparql_store(self.store, text)
+
+    def asserted_graphs(self):
+        return [self._named(name) for name in self.manifest["graphs"]]
+
+    def file_of(self):
+        return _FileOfStore(self.store)
+
+    def stats(self):
+        rows = {"files": len(self.manifest["graphs"]),
+                "asserted triples": self.manifest["asserted_triples"],
+                "inferred triples": self.manifest["inferred_triples"]}
+        counts = self.sparql(STATS_QUERY).as_dicts()[0]
+        rows.update({k.replace("_", " "): int(v) for k, v in counts.items()})
+        rows["stored queries"] = len(self.catalog.names())
+        return rows
+
+
+class _FileOfStore:
+    """file_of() for a store: looks a subject's file up only when asked (a full map of millions
+    of subjects would cost more than the validation report that needs a few)."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def get(self, iri, default=None):
+        import pyoxigraph as ox
+        if not iri or not iri.startswith(("http://", "https://", "urn:", "file:")):
+            return default
+        for row in self.store.query("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } LIMIT 1",
+                                    substitutions={ox.Variable("s"): ox.NamedNode(iri)}):
+            return row["g"].value.rsplit("/graph/", 1)[-1]
+        return default
 
 
 STATS_QUERY = """

@@ -1,7 +1,7 @@
 """Step 2: OWL RL inference with owlrl, keeping inferred triples apart and free of noise."""
 import owlrl
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import OWL, RDF, RDFS
+from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 # Classes and properties whose every instance or use owlrl asserts; they carry no information.
 _TRIVIAL_OBJECTS = {OWL.Thing, RDFS.Resource, OWL.NamedIndividual, RDFS.Class, OWL.Class,
@@ -28,6 +28,8 @@ def is_noise(triple):
         return True
     if isinstance(s, BNode) and p == RDF.type and o == RDF.List:
         return True
+    if p == OWL.disjointWith and str(s).startswith(str(XSD)) and str(o).startswith(str(XSD)):
+        return True  # owlrl's axioms about XSD datatypes, added whenever data uses them
     return False
 
 
@@ -47,3 +49,60 @@ def infer(asserted):
         if triple not in before and not is_noise(triple):
             inferred.add(triple)
     return inferred
+
+
+# ---- inference at scale: the same entailments as SPARQL rules on a store -----------------
+#
+# owlrl over millions of triples does not finish in useful time. The ontology is small, so owlrl
+# closes the schema (subclass and subproperty hierarchies, inverse pairs) and the instance-level
+# OWL RL rules the ontology actually uses run as SPARQL CONSTRUCT queries on the store, repeated
+# until nothing new appears. tests/test_inference.py shows both give the same triples on the
+# bundled data.
+
+_TYPE_RULES = {
+    "subclass": """CONSTRUCT { ?x a ?sup } WHERE {
+        ?sub rdfs:subClassOf ?sup . FILTER(?sub != ?sup && isIRI(?sup))
+        ?x a ?sub . FILTER NOT EXISTS { ?x a ?sup } }""",
+    "equivalent class": """CONSTRUCT { ?x a ?b } WHERE {
+        { ?a owl:equivalentClass ?b } UNION { ?b owl:equivalentClass ?a } FILTER(?a != ?b && isIRI(?b))
+        ?x a ?a . FILTER NOT EXISTS { ?x a ?b } }""",
+    "domain": """CONSTRUCT { ?s a ?c } WHERE {
+        ?p rdfs:domain ?c . FILTER(isIRI(?c))
+        ?s ?p ?o . FILTER NOT EXISTS { ?s a ?c } }""",
+    "range": """CONSTRUCT { ?o a ?c } WHERE {
+        ?p rdfs:range ?c . FILTER(isIRI(?c))
+        ?s ?p ?o . FILTER(!isLiteral(?o)) FILTER NOT EXISTS { ?o a ?c } }""",
+}
+_PROPERTY_RULES = {
+    "subproperty": """CONSTRUCT { ?s ?sup ?o } WHERE {
+        ?sub rdfs:subPropertyOf ?sup . FILTER(?sub != ?sup && isIRI(?sup))
+        ?s ?sub ?o . FILTER NOT EXISTS { ?s ?sup ?o } }""",
+    "inverse": """CONSTRUCT { ?o ?q ?s } WHERE {
+        { ?p owl:inverseOf ?q } UNION { ?q owl:inverseOf ?p }
+        ?s ?p ?o . FILTER(!isLiteral(?o)) FILTER NOT EXISTS { ?o ?q ?s } }""",
+    "transitive": """CONSTRUCT { ?x ?p ?z } WHERE {
+        ?p a owl:TransitiveProperty . ?x ?p ?y . ?y ?p ?z . FILTER NOT EXISTS { ?x ?p ?z } }""",
+}
+_CHAIN_RULE = """CONSTRUCT {{ ?x <{p}> ?z }} WHERE {{
+        ?x <{first}> ?y . ?y <{second}> ?z . FILTER NOT EXISTS {{ ?x <{p}> ?z }} }}"""
+
+
+def schema_closure(ontology):
+    """owlrl's entailments of the ontology alone (its schema closure), noise removed."""
+    return infer(ontology)
+
+
+def instance_rules(ontology):
+    """Name -> SPARQL CONSTRUCT rule for each OWL RL instance rule the ontology needs.
+
+    Property chains become one rule each (only chains of two properties are supported; a longer
+    one raises ValueError rather than being skipped).
+    """
+    rules = dict(_PROPERTY_RULES)
+    for prop, head in ontology.subject_objects(OWL.propertyChainAxiom):
+        chain = list(ontology.items(head))
+        if len(chain) != 2:
+            raise ValueError(f"property chain of {prop} has {len(chain)} links; only 2 are supported")
+        rules[f"chain {prop}"] = _CHAIN_RULE.format(p=prop, first=chain[0], second=chain[1])
+    rules.update(_TYPE_RULES)
+    return rules

@@ -106,6 +106,18 @@ def default_files():
     return bundle_files("ontology", ".ttl") + bundle_files("data", ".ttl")
 
 
+def expand_paths(paths):
+    """Files for ``paths``: files as given, folders read recursively for RDF files, sorted."""
+    files = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            files.extend(sorted(f for f in p.rglob("*") if f.suffix.lower() in FORMATS and f.is_file()))
+        else:
+            files.append(p)
+    return files
+
+
 def load(paths=None, *, include_bundle=True):
     """Load files into a Dataset whose default graph is the union of its named graphs.
 
@@ -113,13 +125,7 @@ def load(paths=None, *, include_bundle=True):
     ``include_bundle`` the bundled ontology and data come first. Raises LoadError on the first
     unreadable file; the returned dataset is only built when every file parsed.
     """
-    files = list(default_files()) if include_bundle else []
-    for p in paths or ():
-        p = Path(p)
-        if p.is_dir():
-            files.extend(sorted(f for f in p.rglob("*") if f.suffix.lower() in FORMATS and f.is_file()))
-        else:
-            files.append(p)
+    files = (list(default_files()) if include_bundle else []) + expand_paths(paths or ())
     parsed = [(f, parse_file(f)) for f in files]
     dataset = Dataset(default_union=True)
     bind_prefixes(dataset)

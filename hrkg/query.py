@@ -248,6 +248,72 @@ def run_sparql(graph, query, bindings=None):
     return Result(variables, [tuple(row) for row in res])
 
 
+_WHERE_OPEN = re.compile(r"\b(WHERE|ASK)\s*\{", re.IGNORECASE)
+
+
+def inline_bindings(text, bindings):
+    """The query with a VALUES block binding ``bindings`` at the start of every WHERE group (the
+    top level and each sub-SELECT, as rdflib's initBindings reach both).
+
+    For engines that take query text only (pyoxigraph substitutes only projected variables; a
+    remote endpoint takes text). Each value is an RDF term rendered by ``n3()``, with IRIs and
+    literals escaped by rdflib, so a value can only ever match as a term, never add syntax.
+    """
+    if not bindings:
+        return text
+    names = sorted(bindings)
+    for name in names:
+        if not re.fullmatch(r"\w+", name):
+            raise QueryError(f"invalid variable name {name!r}")
+    code = re.sub(r"#[^\n]*", lambda m: " " * len(m.group(0)), text)  # same offsets, no comments
+    ends = [m.end() for m in _WHERE_OPEN.finditer(code)]
+    if not ends:
+        raise QueryError("cannot bind parameters: the query has no WHERE { ... } group")
+    values = (f" VALUES ({' '.join('?' + n for n in names)}) "
+              f"{{ ({' '.join(_safe_n3(bindings[n]) for n in names)}) }} ")
+    out, last = [], 0
+    for end in ends:
+        out += [text[last:end], values]
+        last = end
+    return "".join(out) + text[last:]
+
+
+def _safe_n3(term):
+    text = term.n3()
+    if isinstance(term, URIRef) and re.search(r'[\s<>"{}|^`\\]', str(term)):
+        raise QueryError(f"cannot use {str(term)!r} as an IRI")
+    return text
+
+
+def run_sparql_store(store, text, bindings=None, *, default_graph=None):
+    """Evaluate query text on a pyoxigraph Store (default graph = union of its graphs, or the
+    ``default_graph`` list); ``bindings`` {"_name": rdflib term} become SPARQL substitutions."""
+    import pyoxigraph as ox
+    from .store import to_rdflib
+    options = {"default_graph": default_graph} if default_graph else {"use_default_graph_as_union": True}
+    try:
+        res = store.query(inline_bindings(text, bindings), prefixes=_PREFIX_TEXT, **options)
+        if isinstance(res, ox.QueryBoolean):
+            return Result([], [], bool(res))
+        if isinstance(res, ox.QueryTriples):
+            from rdflib import Graph
+            graph = Graph()
+            for t in res:
+                graph.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
+            return Result([], [], graph=graph)
+        variables = [v.value for v in res.variables]
+        width = range(len(variables))
+        rows = [tuple(to_rdflib(solution[i]) for i in width) for solution in res]
+    except SyntaxError as exc:
+        raise QueryError(f"SPARQL error: syntax {exc}") from None
+    except (OSError, ValueError, RuntimeError, TypeError) as exc:
+        raise QueryError(f"SPARQL error: {exc}") from None
+    return Result(variables, rows)
+
+
+_PREFIX_TEXT = {k: str(v) for k, v in PREFIXES.items()}
+
+
 # ---- result formats ------------------------------------------------------------------
 
 FORMATS = ("table", "csv", "tsv", "json")
