@@ -11,12 +11,14 @@ A build writes a new folder and only then swaps the symlink, so a build that fai
 (even with SIGKILL) leaves the previous store in place and usable.
 """
 import datetime as dt
+import gc
 import hashlib
 import json
 import os
 import shutil
 import sys
 import time
+import traceback
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -199,7 +201,11 @@ def build(paths=None, location=None, *, include_bundle=True, force=False, progre
             shutil.rmtree(final)
         os.replace(tmp, final)
         _swap_current(location, final)
-    except BaseException:
+    except BaseException as exc:
+        # the failed build's frames still hold the open store; free it, or RocksDB writes its
+        # files back into the folder after we removed it
+        traceback.clear_frames(exc.__traceback__)
+        gc.collect()
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     _remove_old_builds(location, keep={final, existing})

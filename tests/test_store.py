@@ -1,0 +1,164 @@
+"""The on-disk store: built once, rebuilt only on change, swapped atomically, and answering
+exactly what the in-memory rdflib graph answers."""
+import collections
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from rdflib import Literal
+
+from hrkg import KnowledgeGraph, LoadError
+from hrkg.errors import StoreError
+from hrkg.namespaces import STATE
+from hrkg.query import inline_bindings, run_sparql_store
+from hrkg.store import build, current_build, open_store
+
+EXTRA = """@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+<https://w3id.org/hrkg/id/state/VNM> skos:altLabel "Test spelling {n}"@en .
+"""
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory):
+    location = tmp_path_factory.mktemp("store")
+    build(None, location)
+    return KnowledgeGraph.open_store(location, build_if_needed=False)
+
+
+def multiset(result):
+    return collections.Counter(tuple(sorted(row.items())) for row in result.as_dicts())
+
+
+def example_cases(kg):
+    for q in kg.catalog:
+        for example in q.examples:
+            yield q.name, dict(pair.split("=", 1) for pair in example.split())
+
+
+def test_every_stored_query_gives_the_same_rows_from_the_store_as_from_rdflib(kg, stored):
+    cases = list(example_cases(kg))
+    assert len(cases) >= 13
+    for name, params in cases:
+        here, there = kg.query(name, params), stored.query(name, params)
+        assert there.vars == here.vars, name
+        assert multiset(there) == multiset(here), (name, params)
+
+
+def test_store_answers_real_facts(stored):
+    rows = {r["instrument"]: r for r in stored.query("treaty-status", {"state": "VNM"}).as_dicts()}
+    assert str(rows["CAT"]["consented"]) == "2015-02-05" and str(rows["CAT"]["signed"]) == "2013-11-07"
+    parties = {r["state"] for r in stored.query("parties", {"instrument": "CAT", "group": "ASEAN"}).as_dicts()}
+    assert {"VNM", "KHM", "IDN", "PHL", "THA", "LAO"} <= parties
+    assert "MMR" not in parties and "MYS" not in parties
+
+
+def test_store_inference_equals_owlrl_on_the_bundled_data(kg, stored):
+    """SPARQL rules on the store and owlrl in memory give the same entailments."""
+    from hrkg.store import to_ox, to_rdflib
+    same = lambda graph: {tuple(to_rdflib(to_ox(x)) for x in t) for t in graph}  # one literal form
+    assert same(stored.inferred) == same(kg.inferred)
+    assert len(kg.inferred) > 2000
+
+
+def test_parameters_are_bound_as_terms_so_injection_matches_nothing(stored):
+    query = "SELECT ?s WHERE { ?s skos:prefLabel ?_name }"
+    honest = run_sparql_store(stored.store, query, {"_name": Literal("Viet Nam", lang="en")})
+    assert [str(r[0]) for r in honest.rows] == [str(STATE.VNM)]
+    crafted = Literal('Viet Nam"@en } UNION { ?s ?p ?o } #')
+    assert run_sparql_store(stored.store, query, {"_name": crafted}).rows == []
+    assert "?s ?p ?o" not in inline_bindings(query, {"_name": crafted}).replace('\\"', "")[30:].split('"')[0]
+
+
+def test_inline_bindings_reach_sub_selects_and_skip_comments():
+    text = "# WHERE { in a comment\nSELECT ?x WHERE { { SELECT ?x WHERE { ?x ?p ?_v } } }"
+    bound = inline_bindings(text, {"_v": Literal(1)})
+    assert bound.count("VALUES (?_v)") == 2
+    assert bound.startswith("# WHERE { in a comment\n")
+
+
+def test_build_is_skipped_when_inputs_are_unchanged_and_redone_when_one_changes(tmp_path):
+    extra = tmp_path / "extra.ttl"
+    extra.write_text(EXTRA.format(n=1), encoding="utf-8")
+    location = tmp_path / "store"
+    first = build([extra], location)
+    again = build([extra], location)
+    assert first["built"] and not again["built"]
+    assert again["path"] == first["path"]
+    extra.write_text(EXTRA.format(n=2), encoding="utf-8")
+    third = build([extra], location)
+    assert third["built"] and third["path"] != first["path"]
+    kg = KnowledgeGraph.open_store(location, build_if_needed=False)
+    assert kg.codes.resolve("state", "test spelling 2") == STATE.VNM
+
+
+def test_a_command_rebuilds_a_store_whose_input_changed(tmp_path):
+    extra = tmp_path / "extra.ttl"
+    extra.write_text(EXTRA.format(n=1), encoding="utf-8")
+    location = tmp_path / "store"
+    build([extra], location)
+    extra.write_text(EXTRA.format(n=3), encoding="utf-8")
+    os.utime(extra, ns=(time.time_ns(), time.time_ns() + 10**9))
+    messages = []
+    kg = KnowledgeGraph.open_store(location, progress=messages.append)
+    assert any("rebuilding" in m for m in messages)
+    assert kg.codes.resolve("state", "Test spelling 3") == STATE.VNM
+
+
+def test_a_malformed_input_fails_the_build_and_keeps_the_previous_store(tmp_path):
+    location = tmp_path / "store"
+    build(None, location)
+    before = current_build(location)
+    bad = tmp_path / "bad.ttl"
+    bad.write_text('@prefix ex: <http://example.org/> .\nex:a ex:b ex:c .\nex:a ex:b "open\n', encoding="utf-8")
+    with pytest.raises(LoadError) as err:
+        build([bad], location)
+    assert "bad.ttl" in str(err.value) and err.value.line == 3
+    assert current_build(location) == before
+    assert not list(location.glob(".tmp-*"))
+    store, _ = open_store(location)
+    assert len(store) > 5000
+
+
+def test_opening_without_a_store_is_a_store_error(tmp_path):
+    with pytest.raises(StoreError, match="no store built yet"):
+        KnowledgeGraph.open_store(tmp_path / "none", build_if_needed=False)
+
+
+def test_a_build_killed_with_sigkill_leaves_the_previous_store_answering(tmp_path):
+    location = tmp_path / "store"
+    build(None, location)
+    before = current_build(location)
+    big = tmp_path / "big.nt"
+    with open(big, "w", encoding="utf-8") as fh:   # large enough that loading takes a while
+        for i in range(400_000):
+            fh.write(f'<https://w3id.org/hrkg/id/x/{i}> <http://www.w3.org/2004/02/skos/core#note> "row {i}" .\n')
+    proc = subprocess.Popen([sys.executable, "-m", "hrkg", "build", str(big), "--store", str(location)],
+                            stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr:   # the bundled files are in; the big one (last) is loading now
+        match = re.search(r"loaded (\d+)/(\d+)", line)
+        if match and int(match.group(1)) == int(match.group(2)) - 1:
+            break
+    assert proc.poll() is None, "the build finished before it could be killed"
+    assert list(location.glob(".tmp-*")), "the build should be writing a temporary folder"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert current_build(location) == before
+    kg = KnowledgeGraph.open_store(location, build_if_needed=False)
+    rows = {r["instrument"]: r for r in kg.query("treaty-status", {"state": "VNM"}).as_dicts()}
+    assert str(rows["CAT"]["consented"]) == "2015-02-05"
+    build(None, location, force=True)          # the next build clears the dead build's folder
+    assert not list(location.glob(".tmp-*"))
+
+
+def test_cli_build_reports_and_is_idempotent(tmp_path, capsys):
+    from hrkg.cli import main
+    assert main(["build", "--store", str(tmp_path / "s"), "--quiet"]) == 0
+    assert "store built" in capsys.readouterr().out
+    assert main(["build", "--store", str(tmp_path / "s"), "--quiet"]) == 0
+    assert "store up to date" in capsys.readouterr().out
