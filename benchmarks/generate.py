@@ -109,9 +109,9 @@ def generate(out_dir, *, scale=1.0, seed=2026, write_csv=False, progress=print):
             for code in UN_INSTRUMENTS:   # core treaties first, so a protocol can follow its parent
                 if (s, code) in acted or (PARENT.get(code) and PARENT[code] not in parties):
                     continue
-                added = _treaty_history(w, rng, s, code, adopted[code])
+                added, consented = _treaty_history(w, rng, s, code, adopted[code])
                 counts["treaty actions"] += added
-                if added:
+                if consented:
                     parties.add(code)
         progress(f"treaty actions: {counts['treaty actions']:,}")
         for cycle, (first, sessions, start) in CYCLES.items():
@@ -169,12 +169,13 @@ def generate(out_dir, *, scale=1.0, seed=2026, write_csv=False, progress=print):
 
 
 def _treaty_history(w, rng, s, code, adopted):
-    """Signature / consent / reservation / withdrawal of one state for one instrument."""
+    """Signature / consent / reservation / withdrawal of one state for one instrument; returns
+    (actions written, whether the state consented)."""
     n = 0
     horizon = dt.date(2025, 12, 31)
     span = (horizon - adopted).days
     if span <= 0 or rng.random() < 0.18:      # not party, not signed
-        return 0
+        return 0, False
     signed = None
     if rng.random() < 0.6:
         signed = adopted + dt.timedelta(days=rng.randint(0, span // 2))
@@ -184,7 +185,7 @@ def _treaty_history(w, rng, s, code, adopted):
           f"{a} {DCT_SOURCE} {SOURCE} .\n")
         n += 1
     if rng.random() < 0.15:                   # signed only
-        return n
+        return n, False
     base = signed or adopted
     consented = base + dt.timedelta(days=rng.randint(1, max(2, (horizon - base).days)))
     kind = "Ratification" if signed else ("Succession" if rng.random() < 0.05 else "Accession")
@@ -205,7 +206,7 @@ def _treaty_history(w, rng, s, code, adopted):
           f"{a} <{O}instrument> {iri('instrument/' + code)} .\n"
           f"{a} <{O}date> {lit(consented + dt.timedelta(days=365), 'date')} .\n{a} {DCT_SOURCE} {SOURCE} .\n")
         n += 1
-    return n
+    return n, True
 
 
 def main(argv=None):

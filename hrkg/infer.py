@@ -59,32 +59,7 @@ def infer(asserted):
 # until nothing new appears. tests/test_inference.py shows both give the same triples on the
 # bundled data.
 
-_TYPE_RULES = {
-    "subclass": """CONSTRUCT { ?x a ?sup } WHERE {
-        ?sub rdfs:subClassOf ?sup . FILTER(?sub != ?sup && isIRI(?sup))
-        ?x a ?sub . FILTER NOT EXISTS { ?x a ?sup } }""",
-    "equivalent class": """CONSTRUCT { ?x a ?b } WHERE {
-        { ?a owl:equivalentClass ?b } UNION { ?b owl:equivalentClass ?a } FILTER(?a != ?b && isIRI(?b))
-        ?x a ?a . FILTER NOT EXISTS { ?x a ?b } }""",
-    "domain": """CONSTRUCT { ?s a ?c } WHERE {
-        ?p rdfs:domain ?c . FILTER(isIRI(?c))
-        ?s ?p ?o . FILTER NOT EXISTS { ?s a ?c } }""",
-    "range": """CONSTRUCT { ?o a ?c } WHERE {
-        ?p rdfs:range ?c . FILTER(isIRI(?c))
-        ?s ?p ?o . FILTER(!isLiteral(?o)) FILTER NOT EXISTS { ?o a ?c } }""",
-}
-_PROPERTY_RULES = {
-    "subproperty": """CONSTRUCT { ?s ?sup ?o } WHERE {
-        ?sub rdfs:subPropertyOf ?sup . FILTER(?sub != ?sup && isIRI(?sup))
-        ?s ?sub ?o . FILTER NOT EXISTS { ?s ?sup ?o } }""",
-    "inverse": """CONSTRUCT { ?o ?q ?s } WHERE {
-        { ?p owl:inverseOf ?q } UNION { ?q owl:inverseOf ?p }
-        ?s ?p ?o . FILTER(!isLiteral(?o)) FILTER NOT EXISTS { ?o ?q ?s } }""",
-    "transitive": """CONSTRUCT { ?x ?p ?z } WHERE {
-        ?p a owl:TransitiveProperty . ?x ?p ?y . ?y ?p ?z . FILTER NOT EXISTS { ?x ?p ?z } }""",
-}
-_CHAIN_RULE = """CONSTRUCT {{ ?x <{p}> ?z }} WHERE {{
-        ?x <{first}> ?y . ?y <{second}> ?z . FILTER NOT EXISTS {{ ?x <{p}> ?z }} }}"""
+_TRIVIAL_CLASSES = {OWL.Thing, RDFS.Resource}
 
 
 def schema_closure(ontology):
@@ -92,17 +67,60 @@ def schema_closure(ontology):
     return infer(ontology)
 
 
-def instance_rules(ontology):
-    """Name -> SPARQL CONSTRUCT rule for each OWL RL instance rule the ontology needs.
+def instance_rules(ontology, closure=None):
+    """The OWL RL instance rules the ontology needs, as two ordered lists of (name, SPARQL
+    CONSTRUCT): property rules (subproperty, inverse, chain, transitive), to repeat until nothing
+    new appears, and type rules (domain, range, then subclass), one pass of which suffices because
+    the schema closure already holds every transitive superclass.
 
-    Property chains become one rule each (only chains of two properties are supported; a longer
-    one raises ValueError rather than being skipped).
+    One rule per schema axiom, with its terms bound, so each is an index lookup on the store.
+    A property chain of other than two links raises ValueError rather than being skipped.
     """
-    rules = dict(_PROPERTY_RULES)
-    for prop, head in ontology.subject_objects(OWL.propertyChainAxiom):
+    schema = Graph()
+    for t in ontology:
+        schema.add(t)
+    for t in closure if closure is not None else schema_closure(ontology):
+        schema.add(t)
+    iri = lambda x: isinstance(x, URIRef)
+    prop_rules, type_rules = [], []
+    for sub, sup in sorted(schema.subject_objects(RDFS.subPropertyOf)):
+        if iri(sub) and iri(sup) and sub != sup:
+            prop_rules.append((f"subproperty {sub.n3()} {sup.n3()}",
+                               f"CONSTRUCT {{ ?s {sup.n3()} ?o }} WHERE {{ ?s {sub.n3()} ?o . "
+                               f"FILTER NOT EXISTS {{ ?s {sup.n3()} ?o }} }}"))
+    inverses = {(p, q) for p, q in schema.subject_objects(OWL.inverseOf) if iri(p) and iri(q)}
+    for p, q in sorted(inverses | {(q, p) for p, q in inverses}):
+        prop_rules.append((f"inverse {p.n3()} {q.n3()}",
+                           f"CONSTRUCT {{ ?o {q.n3()} ?s }} WHERE {{ ?s {p.n3()} ?o . FILTER(!isLiteral(?o)) "
+                           f"FILTER NOT EXISTS {{ ?o {q.n3()} ?s }} }}"))
+    for prop, head in sorted(ontology.subject_objects(OWL.propertyChainAxiom)):
         chain = list(ontology.items(head))
         if len(chain) != 2:
             raise ValueError(f"property chain of {prop} has {len(chain)} links; only 2 are supported")
-        rules[f"chain {prop}"] = _CHAIN_RULE.format(p=prop, first=chain[0], second=chain[1])
-    rules.update(_TYPE_RULES)
-    return rules
+        prop_rules.append((f"chain {prop.n3()}",
+                           f"CONSTRUCT {{ ?x {prop.n3()} ?z }} WHERE {{ ?x {chain[0].n3()} ?y . ?y {chain[1].n3()} ?z . "
+                           f"FILTER NOT EXISTS {{ ?x {prop.n3()} ?z }} }}"))
+    for prop in sorted(schema.subjects(RDF.type, OWL.TransitiveProperty)):
+        prop_rules.append((f"transitive {prop.n3()}",
+                           f"CONSTRUCT {{ ?x {prop.n3()} ?z }} WHERE {{ ?x {prop.n3()} ?y . ?y {prop.n3()} ?z . "
+                           f"FILTER NOT EXISTS {{ ?x {prop.n3()} ?z }} }}"))
+    for prop, cls in sorted(schema.subject_objects(RDFS.domain)):
+        if iri(prop) and iri(cls) and cls not in _TRIVIAL_CLASSES:
+            type_rules.append((f"domain {prop.n3()} {cls.n3()}",
+                               f"CONSTRUCT {{ ?s a {cls.n3()} }} WHERE {{ {{ SELECT DISTINCT ?s WHERE {{ ?s {prop.n3()} ?o }} }} "
+                               f"FILTER NOT EXISTS {{ ?s a {cls.n3()} }} }}"))
+    for prop, cls in sorted(schema.subject_objects(RDFS.range)):
+        if iri(prop) and iri(cls) and cls not in _TRIVIAL_CLASSES and not str(cls).startswith(str(XSD)) \
+                and cls != RDFS.Literal:
+            type_rules.append((f"range {prop.n3()} {cls.n3()}",
+                               f"CONSTRUCT {{ ?o a {cls.n3()} }} WHERE {{ {{ SELECT DISTINCT ?o WHERE {{ ?s {prop.n3()} ?o . "
+                               f"FILTER(!isLiteral(?o)) }} }} FILTER NOT EXISTS {{ ?o a {cls.n3()} }} }}"))
+    pairs = set(schema.subject_objects(RDFS.subClassOf))
+    pairs |= {(a, b) for a, b in schema.subject_objects(OWL.equivalentClass)}
+    pairs |= {(b, a) for a, b in schema.subject_objects(OWL.equivalentClass)}
+    for sub, sup in sorted(pairs):
+        if iri(sub) and iri(sup) and sub != sup and sup not in _TRIVIAL_CLASSES:
+            type_rules.append((f"subclass {sub.n3()} {sup.n3()}",
+                               f"CONSTRUCT {{ ?x a {sup.n3()} }} WHERE {{ ?x a {sub.n3()} . "
+                               f"FILTER NOT EXISTS {{ ?x a {sup.n3()} }} }}"))
+    return prop_rules, type_rules

@@ -277,26 +277,33 @@ def materialise(store, files, progress):
         if "/graph/ontology/" in str(graph_name(path)):
             parse_file(path, ontology)
     target = ox.NamedNode(str(INFERRED_GRAPH))
-    schema = [t for t in schema_closure(ontology) if not any(isinstance(x, BNode) for x in t)]
+    closure = schema_closure(ontology)
+    schema = [t for t in closure if not any(isinstance(x, BNode) for x in t)]
     store.extend([ox.Quad(to_ox(s), to_ox(p), to_ox(o), target) for s, p, o in schema])
     progress(f"inference: {len(schema):,} schema triples from owlrl")
-    rules = instance_rules(ontology)
+    property_rules, type_rules = instance_rules(ontology, closure)
     total, round_no = len(schema), 0
-    while True:
-        round_no += 1
-        added_this_round = 0
-        for name, rule in rules.items():
+
+    def apply(rules, label):
+        added = 0
+        for name, rule in rules:
             t0 = time.monotonic()
             new = [t for t in store.query(rule, use_default_graph_as_union=True, prefixes=_PREFIX_MAP)
                    if not _is_noise_ox(t)]
             store.extend([ox.Quad(t.subject, t.predicate, t.object, target) for t in new])
-            added_this_round += len(new)
+            added += len(new)
             if new:
-                progress(f"inference round {round_no}: {name}: +{len(new):,} ({time.monotonic() - t0:.1f} s)")
-        total += added_this_round
-        if not added_this_round:
+                progress(f"inference {label}: {name}: +{len(new):,} ({time.monotonic() - t0:.1f} s)")
+        return added
+
+    while True:   # property rules feed each other (inverse of a chain of an inverse...)
+        round_no += 1
+        added = apply(property_rules, f"round {round_no}")
+        total += added
+        if not added:
             break
-    progress(f"inference: {total:,} triples in {round_no} round(s)")
+    total += apply(type_rules, "types")   # types feed no property rule, so one pass
+    progress(f"inference: {total:,} triples ({round_no} round(s) of property rules, then types)")
     return total
 
 
