@@ -9,9 +9,10 @@ from rdflib import BNode, Dataset, Graph, URIRef
 from . import __version__
 from .codes import CodeIndex
 from .export import export
-from .infer import infer
+from .infer import infer, statistics
+from .namespaces import PREFIXES
 from .load import INFERRED_GRAPH, default_files, load
-from .query import QueryCatalog, bind_parameters, run_sparql, run_sparql_store
+from .query import QueryCatalog, bind_parameters, run_sparql_store
 from .validate import validate
 
 try:
@@ -96,6 +97,11 @@ class KnowledgeGraph:
             graph.parse(cache, format="nt")
             return graph
         graph = infer(self.dataset)
+        union = Graph()
+        for t in self.dataset.triples((None, None, None)):
+            union.add(t)
+        union += graph
+        graph += statistics(union, PREFIXES)
         # triples about blank nodes (OWL list cells) cannot be matched to the asserted ones again
         for t in [t for t in graph if any(isinstance(x, BNode) for x in t)]:
             graph.remove(t)
@@ -127,10 +133,28 @@ class KnowledgeGraph:
         """Run stored query ``name`` with string parameters; returns a query.Result."""
         stored = self.catalog.get(name)
         bindings = bind_parameters(stored, dict(params or {}), self.codes)
-        return run_sparql(self.graph, stored.prepared, bindings)
+        return run_sparql_store(self.engine, stored.text, bindings)
 
     def sparql(self, text):
-        return run_sparql(self.graph, text)
+        return run_sparql_store(self.engine, text)
+
+    @cached_property
+    def engine(self):
+        """An in-memory Oxigraph store of the asserted and inferred triples, which answers the
+        queries: one SPARQL engine for every path (rdflib's evaluator differs on sub-SELECTs
+        nested in OPTIONAL and is 20-1000x slower; benchmarks/ compares the two)."""
+        import pyoxigraph as ox
+        from .store import to_ox
+        store = ox.Store()
+        for g in self.asserted_graphs() + ([self.inferred_named()] if self.reason else []):
+            name = ox.NamedNode(str(g.identifier))
+            store.extend([ox.Quad(to_ox(s), to_ox(p), to_ox(o), name) for s, p, o in g])
+        return store
+
+    def inferred_named(self):
+        graph = Graph(identifier=INFERRED_GRAPH)
+        graph += self.inferred
+        return graph
 
     def validate(self, shapes=None, *, include_inferred=False):
         """SHACL-validate the asserted triples (plus the inferred ones if asked).
@@ -178,7 +202,7 @@ class KnowledgeGraph:
             "asserted triples": sum(len(g) for g in asserted),
             "inferred triples": len(self.inferred),
         }
-        counts = run_sparql(self.graph, STATS_QUERY).as_dicts()[0]
+        counts = self.sparql(STATS_QUERY).as_dicts()[0]
         rows.update({k.replace("_", " "): int(v) for k, v in counts.items()})
         rows["stored queries"] = len(self.catalog.names())
         return rows
@@ -207,13 +231,9 @@ class StoredKnowledgeGraph(KnowledgeGraph):
     def graph(self):
         return self.dataset
 
-    def query(self, name, params=None):
-        stored = self.catalog.get(name)
-        bindings = bind_parameters(stored, dict(params or {}), self.codes)
-        return run_sparql_store(self.store, stored.text, bindings)
-
-    def sparql(self, text):
-        return run_sparql_store(self.store, text)
+    @property
+    def engine(self):
+        return self.store
 
     def asserted_graphs(self):
         return [self._named(name) for name in self.manifest["graphs"]]

@@ -124,3 +124,31 @@ def instance_rules(ontology, closure=None):
                                f"CONSTRUCT {{ ?x a {sup.n3()} }} WHERE {{ ?x a {sub.n3()} . "
                                f"FILTER NOT EXISTS {{ ?x a {sup.n3()} }} }}"))
     return prop_rules, type_rules
+
+
+# ---- materialised statistics ------------------------------------------------------------
+# Aggregates a world-wide query would otherwise recompute on every call (200,000 recommendations
+# counted per review). Computed after inference, by both the in-memory and the store path, into the
+# inferred graph; tests/test_store.py shows they equal the raw aggregate.
+
+STATISTICS = {
+    "recommendations per review": """
+CONSTRUCT { ?review hrkg:recommendationsInGraph ?n ; hrkg:supportedInGraph ?supported ;
+                    hrkg:notedInGraph ?noted }
+WHERE {
+  { SELECT ?review (COUNT(?r) AS ?n)
+           (SUM(IF(BOUND(?resp) && ?resp = hrkg:Supported, 1, 0)) AS ?supported)
+           (SUM(IF(BOUND(?resp) && ?resp = hrkg:Noted, 1, 0)) AS ?noted)
+    WHERE { ?r a hrkg:Recommendation ; hrkg:review ?review . OPTIONAL { ?r hrkg:response ?resp } }
+    GROUP BY ?review }
+}""",
+}
+
+
+def statistics(graph, prefixes):
+    """The STATISTICS triples of an rdflib graph (asserted + inferred) as a new Graph."""
+    out = Graph()
+    for query in STATISTICS.values():
+        for triple in graph.query(query, initNs=prefixes):
+            out.add(triple)
+    return out

@@ -248,16 +248,41 @@ def run_sparql(graph, query, bindings=None):
     return Result(variables, [tuple(row) for row in res])
 
 
-_WHERE_OPEN = re.compile(r"\b(WHERE|ASK)\s*\{", re.IGNORECASE)
+# Lexical pieces of SPARQL that can hold braces or keywords without being syntax: comments,
+# strings (long and short) and IRIs; then the keywords that open a group pattern, and braces.
+_LONG_STRING = "'''(?:[^\\\\]|\\\\.)*?'''" + '|"""(?:[^\\\\]|\\\\.)*?"""'
+_TOKENS = re.compile(
+    r"(?P<skip>#[^\n]*|" + _LONG_STRING +                         # comments, long strings
+    r"""|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*\""""               # strings
+    r"""|<[^<>"{}|^`\\\x00-\x20]*>)"""                             # IRIs
+    r"|(?<![\w:?$])(?P<keyword>SELECT|ASK|WHERE|CONSTRUCT|DESCRIBE)(?![\w:])"
+    r"|(?P<brace>\{)",
+    re.IGNORECASE)
+
+
+def _where_groups(text):
+    """Offsets just after the ``{`` that opens each WHERE group: after WHERE, or the first brace
+    after SELECT/ASK (where the keyword WHERE is optional), never a CONSTRUCT template."""
+    offsets, pending = [], False
+    for match in _TOKENS.finditer(text):
+        keyword = (match.group("keyword") or "").upper()
+        if keyword in ("SELECT", "ASK", "WHERE"):
+            pending = True
+        elif keyword in ("CONSTRUCT", "DESCRIBE"):
+            pending = False
+        elif match.group("brace") and pending:
+            offsets.append(match.end())
+            pending = False
+    return offsets
 
 
 def inline_bindings(text, bindings):
     """The query with a VALUES block binding ``bindings`` at the start of every WHERE group (the
-    top level and each sub-SELECT, as rdflib's initBindings reach both).
+    top level and each sub-SELECT, so a parameter is bound wherever the query uses it).
 
-    For engines that take query text only (pyoxigraph substitutes only projected variables; a
-    remote endpoint takes text). Each value is an RDF term rendered by ``n3()``, with IRIs and
-    literals escaped by rdflib, so a value can only ever match as a term, never add syntax.
+    For engines that take query text (pyoxigraph substitutes only projected variables; a remote
+    endpoint takes text). Each value is an RDF term rendered by ``n3()``, with IRIs and literals
+    escaped by rdflib, so a value can only ever match as a term, never add syntax.
     """
     if not bindings:
         return text
@@ -265,14 +290,13 @@ def inline_bindings(text, bindings):
     for name in names:
         if not re.fullmatch(r"\w+", name):
             raise QueryError(f"invalid variable name {name!r}")
-    code = re.sub(r"#[^\n]*", lambda m: " " * len(m.group(0)), text)  # same offsets, no comments
-    ends = [m.end() for m in _WHERE_OPEN.finditer(code)]
-    if not ends:
+    offsets = _where_groups(text)
+    if not offsets:
         raise QueryError("cannot bind parameters: the query has no WHERE { ... } group")
     values = (f" VALUES ({' '.join('?' + n for n in names)}) "
               f"{{ ({' '.join(_safe_n3(bindings[n]) for n in names)}) }} ")
     out, last = [], 0
-    for end in ends:
+    for end in offsets:
         out += [text[last:end], values]
         last = end
     return "".join(out) + text[last:]

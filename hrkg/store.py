@@ -26,7 +26,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 
 from . import __version__
 from .errors import LoadError, StoreError
-from .infer import instance_rules, is_noise, schema_closure
+from .infer import STATISTICS, instance_rules, is_noise, schema_closure
 from .load import FORMATS, INFERRED_GRAPH, default_files, expand_paths, graph_name, parse_file
 from .namespaces import PREFIXES
 
@@ -303,6 +303,7 @@ def materialise(store, files, progress):
         if not added:
             break
     total += apply(type_rules, "types")   # types feed no property rule, so one pass
+    total += apply(list(STATISTICS.items()), "statistics")
     progress(f"inference: {total:,} triples ({round_no} round(s) of property rules, then types)")
     return total
 

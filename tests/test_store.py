@@ -162,3 +162,14 @@ def test_cli_build_reports_and_is_idempotent(tmp_path, capsys):
     assert "store built" in capsys.readouterr().out
     assert main(["build", "--store", str(tmp_path / "s"), "--quiet"]) == 0
     assert "store up to date" in capsys.readouterr().out
+
+
+def test_inline_bindings_ignore_braces_in_strings_and_reach_sub_selects_without_where():
+    v = {"_v": Literal(1)}
+    bound = inline_bindings('SELECT ?x { { SELECT ?x { ?x ?p ?_v } } }', v)
+    assert bound.count("VALUES (?_v)") == 2
+    bound = inline_bindings("SELECT ?x WHERE { ?x ?p \"WHERE { x\" , '''a WHERE { b''' , ?_v }", v)
+    assert bound.count("VALUES (?_v)") == 1 and '"WHERE { x"' in bound and "'''a WHERE { b'''" in bound
+    bound = inline_bindings("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?_v }", v)
+    assert bound.startswith("CONSTRUCT { ?s ?p ?o } WHERE { VALUES")
+    assert inline_bindings("SELECT ?x WHERE { ?x ex:select ?_v }", v).count("VALUES") == 1
