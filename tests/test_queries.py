@@ -33,8 +33,14 @@ def test_every_stored_query_is_self_describing_and_parses_as_is(query):
         assert f"?_{p.name}" in query.text, f"{query.name}: parameter {p.name} is not used"
 
 
+# queries over imported exports: the bundled data holds only per-review totals
+NEEDS_IMPORTED_DATA = {"recommendations"}
+
+
 @pytest.mark.parametrize("query", list(QueryCatalog()), ids=lambda q: q.name)
-def test_every_example_runs_on_the_bundled_data(kg, query):
+def test_every_example_runs_on_the_bundled_data(kg, imported_kg, query):
+    if query.name in NEEDS_IMPORTED_DATA:
+        kg = imported_kg
     for example in query.examples:
         params = dict(pair.split("=", 1) for pair in example.split())
         result = kg.query(query.name, params)
