@@ -63,6 +63,16 @@ def validate(data_graph, shapes=None, *, file_of=None):
     _, report_graph, _ = pyshacl.validate(
         data_graph, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True,
         abort_on_first=False, meta_shacl=False)
+    return report_from_graph(
+        report_graph, lambda focus: data_graph.value(focus, SKOS.prefLabel) or data_graph.value(focus, RDFS.label),
+        file_of=file_of)
+
+
+def report_from_graph(report_graph, label_of, *, file_of=None):
+    """A ValidationReport from a SHACL validation report graph (pyshacl's or shacl_sparql's).
+
+    ``label_of(focus)`` gives a focus node's label or None; ``file_of`` as for validate().
+    """
     bind_prefixes(report_graph)
     results = []
     for node in report_graph.subjects(SH.resultSeverity, None):
@@ -71,8 +81,7 @@ def validate(data_graph, shapes=None, *, file_of=None):
         path = report_graph.value(node, SH.resultPath)
         value = report_graph.value(node, SH.value)
         messages = [str(m) for m in report_graph.objects(node, SH.resultMessage)]
-        label = (data_graph.value(focus, SKOS.prefLabel) or data_graph.value(focus, RDFS.label)
-                 if focus is not None else None)
+        label = label_of(focus) if focus is not None else None
         results.append(ValidationResult(
             severity=severity, focus=str(focus), focus_label=str(label) if label else None,
             path=_short(report_graph, path), value=_short(report_graph, value),
