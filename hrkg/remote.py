@@ -1,0 +1,246 @@
+"""Remote engines: run stored queries on any SPARQL 1.1 endpoint, and publish the graph to one
+through the SPARQL 1.1 Graph Store HTTP Protocol.
+
+For users who outgrow one machine: Oxigraph server, Fuseki, Virtuoso, GraphDB. Parameters are
+checked locally exactly as for a local query (codes resolve through the local graph) and reach the
+endpoint as RDF terms in a ``VALUES`` block (query.inline_bindings, rendered by ``term.n3()``),
+never as spliced text. Results come back as a query.Result of rdflib terms, so every output
+format works.
+
+``publish`` PUTs one named graph per source file, named as locally (load.graph_name), plus the
+inferred triples in ``https://w3id.org/hrkg/graph/inferred``: remote engines do not run hrkg's
+OWL RL rules, and the stored queries rely on them. The endpoint's default graph must be the union
+of its named graphs (Oxigraph: ``oxigraph serve --union-default-graph``); ``publish`` checks it.
+"""
+import io
+import re
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+from rdflib import Graph, URIRef
+
+from .errors import QueryError, RemoteError, UsageError
+from .load import GRAPH_BASE, INFERRED_GRAPH
+from .namespaces import PREFIXES
+from .query import Result, bind_parameters, inline_bindings
+
+DEFAULT_TIMEOUT = 60.0
+SELECT_ACCEPT = "application/sparql-results+json"
+# SELECT and ASK answer with JSON results; CONSTRUCT and DESCRIBE with a graph
+QUERY_ACCEPT = f"{SELECT_ACCEPT}, application/n-triples;q=0.9, text/turtle;q=0.8"
+_GRAPH_TYPES = {"application/n-triples": "nt", "text/plain": "nt", "text/turtle": "turtle",
+                "application/rdf+xml": "xml", "application/ld+json": "json-ld"}
+
+
+def _check_url(url, what):
+    parts = urlsplit(url or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise UsageError(f"{what} {url!r} is not an http(s) URL, e.g. http://localhost:7878/query")
+    return url
+
+
+class Endpoint:
+    """A SPARQL 1.1 Protocol query endpoint at ``url``.
+
+    Raises RemoteError (exit 3) when it cannot be reached, times out or fails, and QueryError
+    (exit 2) when it rejects the query as bad (HTTP 400).
+    """
+
+    def __init__(self, url, *, timeout=DEFAULT_TIMEOUT, client=None):
+        self.url = _check_url(url, "SPARQL endpoint")
+        self.timeout = timeout
+        self._client = client
+
+    def query(self, text):
+        """Send the query (hrkg's prefixes predeclared, as locally) and return a Result."""
+        response = _send(self._client, "POST", self.url, what="SPARQL endpoint", timeout=self.timeout,
+                         data={"query": with_prefixes(text)}, headers={"Accept": QUERY_ACCEPT})
+        if response.status_code == 400:
+            raise QueryError(f"SPARQL endpoint {self.url} rejected the query: {_excerpt(response)}")
+        _raise_for_status(response, "SPARQL endpoint", self.url)
+        media = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media in (SELECT_ACCEPT, "application/json"):
+            return parse_json_results(response.content, self.url)
+        if media in _GRAPH_TYPES:
+            graph = Graph()
+            try:
+                graph.parse(data=response.content, format=_GRAPH_TYPES[media])
+            except Exception as exc:
+                raise RemoteError(f"SPARQL endpoint {self.url} sent an unreadable {media} graph: {exc}") from None
+            return Result([], [], graph=graph)
+        raise RemoteError(f"SPARQL endpoint {self.url} answered with {media or 'no content type'}, "
+                          f"not SPARQL JSON results or RDF")
+
+
+def parse_json_results(content, url="endpoint"):
+    """W3C SPARQL 1.1 Query Results JSON as a Result of rdflib terms (None where unbound)."""
+    from rdflib.plugins.sparql.results.jsonresults import JSONResultParser
+    try:
+        parsed = JSONResultParser().parse(io.BytesIO(content))
+    except Exception as exc:
+        raise RemoteError(f"SPARQL endpoint {url} sent unreadable JSON results: {exc}") from None
+    if parsed.type == "ASK":
+        return Result([], [], bool(parsed.askAnswer))
+    variables = [str(v) for v in parsed.vars]
+    rows = [tuple(row.get(v) for v in parsed.vars) for row in parsed.bindings]
+    return Result(variables, rows)
+
+
+def with_prefixes(text):
+    """``text`` with a PREFIX declaration for each of hrkg's prefixes it uses but does not declare:
+    local queries get them from rdflib's initNs, a remote engine only from the text."""
+    declared = {m.lower() for m in re.findall(r"(?i)\bPREFIX\s+([A-Za-z][\w.-]*|)\s*:", text)}
+    # on the query's first line, so the endpoint's error messages keep the user's line numbers
+    head = "".join(f"PREFIX {p}: <{ns}> " for p, ns in PREFIXES.items()
+                   if p.lower() not in declared and re.search(rf"(?<![\w.-]){p}:", text))
+    return head + text
+
+
+def query_stored(kg, endpoint, name, params=None, *, timeout=DEFAULT_TIMEOUT, client=None):
+    """Run stored query ``name`` of ``kg.catalog`` on ``endpoint`` with string ``params``, checked
+    and converted as for ``kg.query`` (codes resolve through ``kg.codes``). Pass an
+    ``httpx.Client`` to reuse one connection across many queries."""
+    stored = kg.catalog.get(name)
+    bindings = bind_parameters(stored, dict(params or {}), kg.codes)
+    return Endpoint(endpoint, timeout=timeout, client=client).query(inline_bindings(stored.text, bindings))
+
+
+def query_text(endpoint, text, *, timeout=DEFAULT_TIMEOUT, client=None):
+    """Run any SPARQL query on ``endpoint``."""
+    return Endpoint(endpoint, timeout=timeout, client=client).query(text)
+
+
+# ---- publishing -------------------------------------------------------------------------------
+
+@dataclass
+class PublishSummary:
+    graph_store: str
+    graphs: int = 0
+    triples: int = 0
+    seconds: float = 0.0
+    removed: list = field(default_factory=list)   # stale hrkg graphs deleted with replace=True
+    visible: bool | None = None                   # the default graph shows the published triples
+
+
+def default_graph_store(endpoint):
+    """The Graph Store URL beside a query endpoint: ``.../query`` or ``.../sparql`` -> ``.../store``
+    (Oxigraph server's layout). Raises UsageError when the URL has neither ending."""
+    parts = urlsplit(_check_url(endpoint, "SPARQL endpoint"))
+    path = parts.path.rstrip("/")
+    if not path.endswith(("/query", "/sparql")):
+        raise UsageError(f"cannot guess the Graph Store URL from {endpoint!r}; give --graph-store URL "
+                         "(Oxigraph: http://HOST:7878/store, Fuseki: http://HOST:3030/DATASET/data)")
+    return urlunsplit((parts.scheme, parts.netloc, path.rsplit("/", 1)[0] + "/store", "", ""))
+
+
+def publish(kg, endpoint, *, graph_store=None, include_inferred=True, replace=False, progress=None,
+            timeout=DEFAULT_TIMEOUT, client=None):
+    """Upload ``kg``'s asserted graphs (one per source file) and, with ``include_inferred``, its
+    inferred triples, each with an HTTP PUT to ``{graph_store}?graph=<name>``.
+
+    Without ``replace`` nothing is uploaded if any of those graphs already exists on the server
+    (UsageError naming them). With ``replace`` existing graphs are overwritten and the graphs under
+    https://w3id.org/hrkg/graph/ that the server holds but this upload does not (a renamed or removed
+    file; the inferred graph when it is left out) are deleted; other graphs are never touched.
+    Returns a PublishSummary; RemoteError when the server cannot be reached or refuses.
+    """
+    store = _check_url(graph_store, "Graph Store") if graph_store else default_graph_store(endpoint)
+    if client is None:  # one connection for every request
+        with httpx.Client(timeout=timeout) as client:
+            return publish(kg, endpoint, graph_store=store, include_inferred=include_inferred,
+                           replace=replace, progress=progress, timeout=timeout, client=client)
+    say = progress or (lambda message: None)
+    sparql = Endpoint(endpoint, timeout=timeout, client=client)
+    graphs = [(g.identifier, g) for g in kg.asserted_graphs() if isinstance(g.identifier, URIRef)]
+    if include_inferred and len(kg.inferred):
+        graphs.append((INFERRED_GRAPH, kg.inferred))
+    summary = PublishSummary(graph_store=store)
+    started = time.perf_counter()
+    on_server = _graphs_on_server(sparql)
+    if not replace:
+        clash = sorted(str(name) for name, _ in graphs if str(name) in on_server)
+        if clash:
+            more = f" and {len(clash) - 1} more" if len(clash) > 1 else ""
+            raise UsageError(f"graph <{clash[0]}>{more} already on {endpoint}; "
+                             "use --replace to overwrite them")
+    for index, (name, graph) in enumerate(graphs, 1):
+        body = graph.serialize(format="nt", encoding="utf-8")
+        size = len(graph)
+        t0 = time.perf_counter()
+        response = _send(client, "PUT", store, what="Graph Store", timeout=timeout, content=body,
+                         params={"graph": str(name)},
+                         headers={"Content-Type": "application/n-triples; charset=utf-8"})
+        _raise_for_status(response, "Graph Store", store, hint=True)
+        summary.graphs += 1
+        summary.triples += size
+        say(f"[{index}/{len(graphs)}] {_short(name)}: {size:,} triples ({time.perf_counter() - t0:.2f} s)")
+    if replace:
+        ours = {str(name) for name, _ in graphs}
+        for stale in sorted(g for g in on_server if g.startswith(GRAPH_BASE) and g not in ours):
+            response = _send(client, "DELETE", store, what="Graph Store", timeout=timeout,
+                             params={"graph": stale})
+            if response.status_code != 404:
+                _raise_for_status(response, "Graph Store", store)
+            summary.removed.append(stale)
+            say(f"removed stale graph {_short(stale)}")
+    summary.visible = _visible(sparql, graphs)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _graphs_on_server(sparql):
+    """IRIs of the named graphs the endpoint holds (``GRAPH ?g {}`` lists them without a scan)."""
+    result = sparql.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
+    return {str(row[0]) for row in result.rows if isinstance(row[0], URIRef)}
+
+
+def _visible(sparql, graphs):
+    """Whether a published triple shows in the endpoint's default graph (the stored queries use
+    no GRAPH clause, so they need the default graph to be the union of the named graphs)."""
+    for _, graph in graphs:
+        for triple in graph:
+            if all(isinstance(t, URIRef) for t in triple):
+                return bool(sparql.query("ASK { %s %s %s }" % tuple(t.n3() for t in triple)).boolean)
+    return None
+
+
+def _short(name):
+    return str(name)[len(GRAPH_BASE):] if str(name).startswith(GRAPH_BASE) else str(name)
+
+
+# ---- HTTP -------------------------------------------------------------------------------------
+
+def _send(client, method, url, *, what, timeout, **kwargs):
+    """One HTTP request; network failures become a RemoteError naming ``what`` and ``url``."""
+    try:
+        if client is not None:
+            return client.request(method, url, timeout=timeout, **kwargs)
+        with httpx.Client(timeout=timeout) as fresh:
+            return fresh.request(method, url, **kwargs)
+    except httpx.TimeoutException:
+        raise RemoteError(f"{what} {url} did not answer within {timeout:g} s") from None
+    except httpx.ConnectError as exc:
+        raise RemoteError(f"cannot connect to {what} {url}: {_reason(exc)}") from None
+    except httpx.HTTPError as exc:
+        raise RemoteError(f"{what} {url} failed: {_reason(exc)}") from None
+
+
+def _reason(exc):
+    text = str(exc) or type(exc).__name__
+    match = re.search(r"\] (.+)$", text)  # "[Errno 111] Connection refused" -> "Connection refused"
+    return match.group(1) if match else text
+
+
+def _raise_for_status(response, what, url, *, hint=False):
+    if response.status_code < 400:
+        return
+    extra = " (is this the Graph Store URL? give it with --graph-store)" if hint and response.status_code in (404, 405) else ""
+    raise RemoteError(f"{what} {url} answered {response.status_code} {response.reason_phrase}"
+                      f"{extra}: {_excerpt(response)}")
+
+
+def _excerpt(response, limit=300):
+    text = " ".join(response.text.split())
+    return text[:limit] + ("..." if len(text) > limit else "") if text else "(no message)"

@@ -1,0 +1,301 @@
+"""Exports: every format parses in an independent parser (Debian's rapper for the RDF syntaxes,
+pyld for JSON-LD) and gives back exactly the graph hrkg holds; TriG and N-Quads keep one named
+graph per source file; JSON-LD is compacted with the published context and reads like JSON."""
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from pyld import jsonld
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+from rdflib.namespace import OWL, RDF, RDFS, XSD
+
+from hrkg import cli
+from hrkg.context import CONTEXT, CONTEXT_URL
+from hrkg.errors import UsageError
+from hrkg.export import EXPORT_FORMATS, export
+from hrkg.load import INFERRED_GRAPH, default_files, graph_name
+from hrkg.namespaces import HRKG
+from hrkg.resources import bundle_dir
+
+RAPPER_SYNTAX = {"ttl": "turtle", "nt": "ntriples", "xml": "rdfxml", "trig": "trig", "nq": "nquads"}
+ID = "https://w3id.org/hrkg/id/"
+
+
+@pytest.fixture(scope="session")
+def rapper():
+    if os.environ.get("HRKG_SKIP_RAPPER") == "1":
+        pytest.skip("HRKG_SKIP_RAPPER=1: the checks with the independent parser rapper are skipped")
+    found = shutil.which("rapper")
+    if not found:
+        pytest.fail("rapper is missing: apt-get install raptor2-utils (.ci/run does), "
+                    "or set HRKG_SKIP_RAPPER=1 to skip the independent-parser checks")
+    return found
+
+
+def parse_with_rapper(rapper, path, fmt):
+    """The file as rapper reads it: {graph name or None: Graph}."""
+    done = subprocess.run([rapper, "-q", "-i", RAPPER_SYNTAX[fmt], "-o", "nquads", str(path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and not done.stderr.strip(), f"rapper rejected {path}: {done.stderr[:2000]}"
+    return graphs_of(done.stdout, "nquads")
+
+
+def graphs_of(text, fmt):
+    dataset = Dataset()
+    dataset.parse(data=text, format=fmt)
+    out = {}
+    for quad in dataset.quads((None, None, None, None)):
+        name = quad[3]
+        key = None if name is None or str(name).startswith("urn:x-rdflib:") else str(name)
+        out.setdefault(key, Graph()).add(quad[:3])
+    return out
+
+
+def same_graph(expected, actual):
+    """Equal as RDF graphs (blank nodes matched by structure); the first differences if not."""
+    if len(expected) == len(actual) and isomorphic(expected, actual):
+        return True
+    plain = lambda g: {t for t in g if not any(isinstance(x, BNode) for x in t)}  # noqa: E731
+    return {"missing": sorted(plain(expected) - plain(actual))[:5],
+            "extra": sorted(plain(actual) - plain(expected))[:5],
+            "sizes": (len(expected), len(actual))}
+
+
+def expected_graphs(kg, inferred):
+    graphs = {str(g.identifier): g for g in kg.asserted_graphs()}
+    if inferred:
+        graphs[str(INFERRED_GRAPH)] = kg.inferred
+    return graphs
+
+
+def union(graphs):
+    out = Graph()
+    for g in graphs.values():
+        for t in g:
+            out.add(t)
+    return out
+
+
+@pytest.fixture(scope="module")
+def exports(kg):
+    """Each format, asserted only and with the inferred triples, written once."""
+    return {}
+
+
+def exported(kg, exports, fmt, inferred):
+    key = (fmt, inferred)
+    if key not in exports:
+        exports[key] = kg.export(fmt, include_inferred=inferred)
+    return exports[key]
+
+
+# ---- the RDF syntaxes in rapper --------------------------------------------------------------
+
+# with the inferred triples (a superset, same code); TriG also without, as its graphs differ
+@pytest.mark.parametrize("fmt, inferred", [(f, True) for f in sorted(RAPPER_SYNTAX)] + [("trig", False)])
+def test_export_parses_in_rapper_to_the_same_triples(kg, exports, rapper, tmp_path, fmt, inferred):
+    path = tmp_path / f"hrkg.{fmt}"
+    path.write_text(exported(kg, exports, fmt, inferred), encoding="utf-8")
+    expected = expected_graphs(kg, inferred)
+    theirs = parse_with_rapper(rapper, path, fmt)
+    ours = graphs_of(path.read_text(encoding="utf-8"), EXPORT_FORMATS[fmt])  # rdflib reading it back
+    if fmt in ("trig", "nq"):
+        assert sorted(theirs) == sorted(expected)
+        for name, graph in expected.items():
+            assert same_graph(graph, theirs[name]) is True, name
+        assert {k: len(g) for k, g in ours.items()} == {k: len(g) for k, g in theirs.items()}
+    else:
+        assert list(theirs) == [None]
+        assert same_graph(union(expected), theirs[None]) is True
+        assert len(ours[None]) == len(theirs[None])
+
+
+def test_trig_has_one_named_graph_per_source_file(kg, exports):
+    names = set(graphs_of(exported(kg, exports, "trig", False), "trig"))
+    files = {str(graph_name(f)) for f in default_files()}
+    assert names == files
+    assert "https://w3id.org/hrkg/graph/data/treaties/vnm.ttl" in names
+    assert "https://w3id.org/hrkg/graph/ontology/hrkg.ttl" in names
+    vnm = graphs_of(exported(kg, exports, "trig", True), "trig")["https://w3id.org/hrkg/graph/data/treaties/vnm.ttl"]
+    cat = URIRef(ID + "action/VNM-CAT-ratification")
+    assert vnm.value(cat, HRKG.date) == Literal("2015-02-05", datatype=XSD.date)
+    # the inferred graph holds what OWL RL adds, not what a file says
+    inferred = graphs_of(exported(kg, exports, "nq", True), "nquads")[str(INFERRED_GRAPH)]
+    assert (URIRef(ID + "state/VNM"), HRKG.hasConsentedTo, URIRef(ID + "instrument/CAT")) in inferred
+    assert (cat, HRKG.date, None) not in inferred
+
+
+def test_exports_are_byte_stable(kg, exports):
+    for fmt in ("trig", "jsonld"):
+        assert kg.export(fmt, include_inferred=True) == exported(kg, exports, fmt, True), fmt
+
+
+EDGE_CASES = '''
+@prefix hrkg: <https://w3id.org/hrkg/ontology#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd:  <http://www.w3.org/2001/XMLSchema#> .
+@prefix dct:  <http://purl.org/dc/terms/> .
+<https://example.org/a> a hrkg:State, <https://example.org/Class> ;
+    skos:prefLabel "plain", "english"@en, "other english"@en, "tiếng Việt"@vi ;
+    hrkg:date "2015"^^xsd:gYear, "2015-02-05"^^xsd:date ;
+    dct:date "2020"^^xsd:gYear, "2020-01-02"^^xsd:date ;
+    hrkg:ordinal 7, -3, 1.5, 2.0e0, true, "maybe"^^xsd:boolean ;
+    hrkg:state "not an IRI", <https://example.org/b> ;
+    hrkg:code <https://example.org/c>, "C"@en, "D", "E"^^<https://example.org/datatype> ;
+    rdfs:label [ a hrkg:Thing ; hrkg:code "blank" ] ;
+    hrkg:partner _:loop ;
+    hrkg:members ( 1 "two" <https://example.org/three> ) ;
+    hrkg:text """first line
+@prefix no: <https://example.org/not-a-prefix#> .
+    indented "quoted" line\\\\""" .
+_:loop hrkg:code "loop" ; hrkg:partner <https://example.org/a> .
+'''
+
+
+def edge_dataset(*, rdfxml_safe=True):
+    """Two files' worth of awkward RDF: terms no context term fits, blank nodes that look the same
+    in both graphs, a multi-line literal with a line that looks like a directive, and an unbound
+    namespace that differs between the graphs."""
+    dataset = Dataset(default_union=True)
+    for name, other in (("https://w3id.org/hrkg/graph/data/one.ttl", "http://a.example/"),
+                        ("https://w3id.org/hrkg/graph/data/two.ttl", "http://b.example/")):
+        graph = dataset.graph(URIRef(name))
+        graph.parse(data=EDGE_CASES, format="turtle")
+        # a namespace hrkg binds no prefix for: rdflib names it ns1 (or so) in each graph alike
+        graph.add((URIRef(other + "s"), URIRef(other + "p"), Literal(other)))
+    if not rdfxml_safe:
+        dataset.graph(URIRef("https://w3id.org/hrkg/graph/data/two.ttl")).add(
+            (URIRef("https://example.org/a"), URIRef("https://example.org/p/1"), Literal("x")))
+    return dataset
+
+
+@pytest.mark.parametrize("fmt", sorted(RAPPER_SYNTAX))
+def test_awkward_rdf_survives_every_syntax(rapper, tmp_path, fmt):
+    dataset = edge_dataset()
+    path = tmp_path / f"edge.{fmt}"
+    path.write_text(export(dataset, fmt), encoding="utf-8")
+    theirs = parse_with_rapper(rapper, path, fmt)
+    expected = {str(g.identifier): g for g in dataset.graphs() if len(g)}
+    if fmt in ("trig", "nq"):
+        assert sorted(theirs) == sorted(expected)
+        for name, graph in expected.items():
+            assert same_graph(graph, theirs[name]) is True, name
+        blank = [{s for s in g.subjects(HRKG.code, Literal("loop"))} for g in theirs.values()]
+        assert blank[0] and blank[1] and not blank[0] & blank[1]  # one blank node per file
+    else:
+        assert same_graph(union(expected), theirs[None]) is True
+
+
+def test_rdfxml_refuses_a_predicate_it_cannot_write_by_name():
+    with pytest.raises(UsageError, match=r"RDF/XML cannot write the predicate <https://example.org/p/1>"):
+        export(edge_dataset(rdfxml_safe=False), "xml")
+    assert "https://example.org/p/1" in export(edge_dataset(rdfxml_safe=False), "nt")
+
+
+# ---- JSON-LD: compacted with the published context ------------------------------------------
+
+def context_loader(url, options=None):
+    """pyld document loader: the published context from this package, nothing from the network."""
+    if url != CONTEXT_URL:
+        raise AssertionError(f"the JSON-LD export asked for {url}")
+    return {"contextUrl": None, "documentUrl": url, "document": CONTEXT}
+
+
+def expand_with_pyld(text):
+    nquads = jsonld.to_rdf(json.loads(text), {"documentLoader": context_loader, "format": "application/n-quads"})
+    graph = Graph()
+    graph.parse(data=nquads, format="nquads")
+    return graph
+
+
+@pytest.mark.parametrize("inferred", [False, True], ids=["asserted", "inferred"])
+def test_jsonld_expands_in_pyld_to_the_same_triples(kg, exports, inferred):
+    text = exported(kg, exports, "jsonld", inferred)
+    assert json.loads(text)["@context"] == CONTEXT_URL
+    assert same_graph(union(expected_graphs(kg, inferred)), expand_with_pyld(text)) is True
+
+
+def test_jsonld_reads_like_plain_json(kg, exports):
+    nodes = {n["id"]: n for n in json.loads(exported(kg, exports, "jsonld", False))["@graph"]}
+    cat = nodes[ID + "action/VNM-CAT-ratification"]
+    assert cat["date"] == "2015-02-05"
+    assert cat["instrument"] == ID + "instrument/CAT"
+    assert cat["consentingState"] == ID + "state/VNM"
+    assert "Ratification" in cat["type"]
+    assert ID + "source/untc-cat" in cat["source"]
+    vnm = nodes[ID + "state/VNM"]
+    assert vnm["prefLabel"] == {"en": "Viet Nam", "vi": "Việt Nam"}
+    assert (vnm["code"], vnm["alpha2"], vnm["m49"], vnm["exactMatch"]) == ("VNM", "VN", "704", "wd:Q881")
+    review = nodes[ID + "upr-review/VNM-I"]
+    assert (review["session"], review["reviewDate"], review["cycle"]) == (5, "2009-05-08", ID + "upr-cycle/I")
+
+
+def test_awkward_rdf_survives_jsonld():
+    dataset = edge_dataset()
+    text = export(dataset, "jsonld")
+    expected = union({str(g.identifier): g for g in dataset.graphs()})
+    assert same_graph(expected, expand_with_pyld(text)) is True
+    node = next(n for n in json.loads(text)["@graph"] if n["id"] == "https://example.org/a")
+    assert node["date"] == "2015-02-05" and node["hrkg:date"] == {"@value": "2015", "type": "xsd:gYear"}
+    assert node["dct:date"] == "2020-01-02"
+    assert node["http://purl.org/dc/terms/date"] == {"@value": "2020", "type": "xsd:gYear"}
+    assert node["skos:prefLabel"] == "plain"
+    assert node["prefLabel"] == {"en": ["english", "other english"], "vi": "tiếng Việt"}
+    assert node["state"] == "https://example.org/b" and node["hrkg:state"] == "not an IRI"
+    # rdflib's parser already made 2.0e0 "2.0" and the ill-formed "maybe" false; the rest is exact
+    assert node["ordinal"] == [-3, 7, False, True, {"@value": "1.5", "type": "xsd:decimal"},
+                               {"@value": "2.0", "type": "xsd:double"}]
+
+
+def test_inline_context_makes_a_file_that_expands_offline(tmp_path, monkeypatch):
+    target = tmp_path / "hrkg.jsonld"
+    out, err = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    assert cli.main(["export", "--format", "jsonld", "--context", "inline", "-o", str(target)], out=out) == 0
+    doc = json.loads(target.read_text(encoding="utf-8"))
+    assert doc["@context"] == CONTEXT["@context"]
+    graph = Graph().parse(data=target.read_text(encoding="utf-8"), format="json-ld")  # rdflib, no network
+    cat = URIRef(ID + "action/VNM-CAT-ratification")
+    assert graph.value(cat, HRKG.date) == Literal("2015-02-05", datatype=XSD.date)
+    assert (cat, HRKG.instrument, URIRef(ID + "instrument/CAT")) in graph
+    assert cli.main(["export", "--format", "ttl", "--context", "inline"], out=out) == 2
+    assert "--context applies to --format jsonld only" in err.getvalue()
+
+
+def test_cli_export_from_the_store_equals_the_in_memory_export(kg, exports, monkeypatch):
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    assert cli.main(["export", "--format", "nq"], out=out) == 0  # the store hands back "x"^^xsd:string
+    assert out.getvalue() == exported(kg, exports, "nq", False)
+
+
+def test_context_covers_every_ontology_property_with_the_right_coercion():
+    ontology = Graph().parse(bundle_dir("ontology") / "hrkg.ttl", format="turtle")
+    terms = CONTEXT["@context"]
+    hrkg_terms = {name: t for name, t in terms.items() if isinstance(t, dict) and t["@id"].startswith("hrkg:")}
+    problems = []
+    for prop in sorted(ontology.subjects(RDF.type, OWL.ObjectProperty)):
+        name = str(prop)[len(str(HRKG)):]
+        if str(prop).startswith(str(HRKG)) and terms.get(name) != {"@id": "hrkg:" + name, "@type": "@id"}:
+            problems.append(f'add "{name}": {{"@id": "hrkg:{name}", "@type": "@id"}}')
+    typed = {XSD.date, XSD.gYear, XSD.gMonthDay, XSD.anyURI}
+    for prop in sorted(ontology.subjects(RDF.type, OWL.DatatypeProperty)):
+        if not str(prop).startswith(str(HRKG)):
+            continue
+        name = str(prop)[len(str(HRKG)):]
+        ranges = set(ontology.objects(prop, RDFS.range))
+        want = {"@id": "hrkg:" + name, "@type": "xsd:" + str(next(iter(ranges))).split("#")[1]} \
+            if ranges & typed else None
+        if terms.get(name) != want and not (want is None and name not in terms):
+            problems.append(f"{name}: want {want}, have {terms.get(name)}")
+    declared = {str(s)[len(str(HRKG)):] for s in ontology.subjects() if str(s).startswith(str(HRKG))}
+    problems += [f"{name} is not in the ontology" for name, t in hrkg_terms.items()
+                 if t["@id"][len("hrkg:"):] not in declared]
+    assert problems == [], "hrkg/context.py is out of step with the ontology"
+    assert terms["@vocab"] == str(HRKG)

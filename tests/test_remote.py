@@ -1,0 +1,309 @@
+"""Remote engines: a real Oxigraph server (the ``oxigraph`` command of the test extra) receives the
+graph through ``hrkg publish`` and must answer every stored query with the same rows as rdflib."""
+import io
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from types import SimpleNamespace
+
+import httpx
+import pytest
+from rdflib import Graph, Literal, URIRef
+
+from hrkg import KnowledgeGraph, cli, remote
+from hrkg.errors import RemoteError, UsageError
+from hrkg.load import GRAPH_BASE, INFERRED_GRAPH
+from hrkg.query import FORMATS, QueryCatalog, bind_parameters, python_value, run_sparql
+
+
+def _oxigraph_command():
+    found = shutil.which("oxigraph") or shutil.which("oxigraph", path=str(Path(sys.executable).parent))
+    if not found:
+        pytest.fail("the 'oxigraph' command is missing: pip install oxigraph (it is in hrkg's test extra)")
+    return found
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_oxigraph(tmp_path_factory, *, union):
+    """An Oxigraph server on a free loopback port, storing in a temp dir; waits until it answers."""
+    port = _free_port()
+    location = tmp_path_factory.mktemp("oxigraph")
+    log = open(location / "server.log", "w+")
+    command = [_oxigraph_command(), "serve", "--location", str(location / "db"), "--bind", f"127.0.0.1:{port}"]
+    if union:
+        command.append("--union-default-graph")
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base}/query", params={"query": "ASK {}"}, timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            log.seek(0)
+            pytest.fail(f"oxigraph server did not start on {base}: {log.read()[-2000:]}")
+        time.sleep(0.1)
+    return process, base, log
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    process, base, log = _start_oxigraph(tmp_path_factory, union=True)
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+    log.close()
+
+
+def run(argv):
+    """(exit code, stdout, stderr) of the hrkg CLI run in-process."""
+    out, err = io.StringIO(), io.StringIO()
+    saved = sys.stderr
+    sys.stderr = err
+    try:
+        code = cli.main(argv, out=out)
+    finally:
+        sys.stderr = saved
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def local(published):
+    """What 'hrkg query' answers from: the built store (the one 'hrkg publish' uploaded)."""
+    return KnowledgeGraph.open_store(None)
+
+
+@pytest.fixture(scope="module")
+def published(server):
+    code, out, err = run(["publish", "--endpoint", f"{server}/query"])
+    assert code == 0, err
+    return server, out, err
+
+
+def _rows(result):
+    """A result's rows as a multiset of tuples of Python values (None where unbound)."""
+    return Counter(tuple(None if t is None else python_value(t) for t in row) for row in result.rows)
+
+
+def _parameter_sets(stored):
+    """Each example of a stored query, and its required parameters alone (no optional ones)."""
+    sets = [dict(pair.split("=", 1) for pair in example.split()) for example in stored.examples]
+    first = sets[0] if sets else {}
+    required = {k: v for k, v in first.items() if stored.parameter(k).required}
+    return sets + ([required] if required not in sets else [])
+
+
+# ---- publish -------------------------------------------------------------------------------------
+
+def test_publish_puts_one_named_graph_per_file_and_the_inferred_triples(local, published):
+    server, out, err = published
+    kg = local
+    expected = {str(g.identifier): len(g) for g in kg.asserted_graphs()}
+    expected[str(INFERRED_GRAPH)] = len(kg.inferred)
+    counts = remote.query_text(f"{server}/query",
+                               "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+    assert {str(g): int(n) for g, n in counts.rows if str(g).startswith(GRAPH_BASE)} == expected
+    assert f"{GRAPH_BASE}data/treaties/vnm.ttl" in expected
+    total = sum(expected.values())
+    assert re.fullmatch(rf"published {len(expected)} graphs, {total:,} triples to {server}/store in [0-9.]+ s\n", out)
+    assert f"[{len(expected)}/{len(expected)}] inferred: {len(kg.inferred):,} triples" in err
+
+
+def test_publish_again_needs_replace_and_replace_removes_only_stale_hrkg_graphs(published):
+    server, _, _ = published
+    code, out, err = run(["publish", "--endpoint", f"{server}/query", "-q"])
+    assert code == 2 and out == ""
+    assert "already on" in err and "use --replace" in err and "Traceback" not in err
+
+    stale, foreign = GRAPH_BASE + "data/renamed-long-ago.ttl", "https://example.org/someone-else"
+    for graph in (stale, foreign):
+        response = httpx.put(f"{server}/store", params={"graph": graph}, timeout=10,
+                             content=b"<https://example.org/s> <https://example.org/p> \"o\" .\n",
+                             headers={"Content-Type": "application/n-triples"})
+        assert response.status_code in (201, 204)
+    code, out, err = run(["publish", "--endpoint", f"{server}/query", "--replace", "-q"])
+    assert code == 0, err
+    assert f"removed stale graph <{stale}>" in out
+    assert err == ""
+    assert httpx.get(f"{server}/store", params={"graph": stale}, timeout=10).status_code == 404
+    assert httpx.get(f"{server}/store", params={"graph": foreign}, timeout=10).status_code == 200
+
+
+def test_publish_warns_when_the_default_graph_is_not_the_union(tmp_path_factory):
+    process, base, log = _start_oxigraph(tmp_path_factory, union=False)
+    try:
+        code, out, err = run(["publish", "--endpoint", f"{base}/query", "--no-inferred", "-q"])
+        assert code == 0 and out.startswith("published ")
+        assert "warning: the published triples do not show in the default graph" in err
+        assert "oxigraph serve --union-default-graph" in err
+        graphs = remote.query_text(f"{base}/query", "SELECT ?g WHERE { GRAPH ?g {} }").as_dicts()
+        assert GRAPH_BASE + "data/treaties/vnm.ttl" in [r["g"] for r in graphs]
+        assert str(INFERRED_GRAPH) not in [r["g"] for r in graphs]  # --no-inferred
+        # which is why it warns: the stored queries see an empty default graph there
+        assert remote.query_text(f"{base}/query", "ASK { state:VNM a hrkg:State }").boolean is False
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+def test_default_graph_store_sits_beside_the_query_endpoint():
+    assert remote.default_graph_store("http://localhost:7878/query") == "http://localhost:7878/store"
+    assert remote.default_graph_store("https://h.example/ds/sparql/") == "https://h.example/ds/store"
+    with pytest.raises(UsageError, match="--graph-store"):
+        remote.default_graph_store("http://localhost:7878/repositories/hrkg")
+
+
+# ---- stored queries: same rows remotely as locally ----------------------------------------------
+
+def test_every_stored_query_gives_the_same_rows_on_oxigraph_as_locally(local, published):
+    """Locally is what 'hrkg query' answers: the built store. (tests/test_store.py checks the store
+    against rdflib's initBindings, which is where the VALUES binding's semantics are pinned down.)"""
+    server, _, _ = published
+    local_kg = local
+    compared, differences = 0, []
+    for stored in local_kg.catalog:
+        for params in _parameter_sets(stored):
+            local = _rows(local_kg.query(stored.name, params))
+            there = _rows(remote.query_stored(local_kg, f"{server}/query", stored.name, params))
+            compared += sum(local.values())
+            if local != there:
+                differences.append((stored.name, params, local - there, there - local))
+    assert differences == []
+    assert compared > 1000  # the comparison covered real answers, not empty ones
+
+
+def test_remote_results_keep_rdf_terms_for_every_output_format(published):
+    server, _, _ = published
+    argv = ["query", "treaty-status", "state=VNM", "as_of=2014-12-31"]
+    for fmt in FORMATS:
+        here = run(argv + ["--format", fmt])[:2]  # stderr may tell of a store rebuild
+        there = run(argv + ["--format", fmt, "--endpoint", f"{server}/query"])[:2]
+        assert there == here
+    code, out, _ = run(argv + ["--format", "tsv", "--endpoint", f"{server}/query"])
+    assert '"CAT"\t"Convention against Torture' in out
+    assert '"2013-11-07"^^<http://www.w3.org/2001/XMLSchema#date>\t\t\t"signatory"' in out
+
+
+def test_remote_query_answers_the_facts(local, published):
+    server, _, _ = published
+    kg = local
+    parties = remote.query_stored(kg, f"{server}/query", "parties", {"instrument": "CAT", "group": "ASEAN"})
+    vnm = [r for r in parties.as_dicts() if r["state"] == "VNM"]
+    assert [(r["consented"].isoformat(), r["consent_type"]) for r in vnm] == [("2015-02-05", "ratification")]
+    before = remote.query_stored(kg, f"{server}/query", "treaty-status", {"state": "vietnam", "as_of": "2014-12-31"})
+    assert {r["instrument"]: r["status"] for r in before.as_dicts()}["CAT"] == "signatory"
+
+
+def test_parameters_are_checked_locally_before_anything_is_sent():
+    # port 9 (discard) is never contacted: the bad code fails first
+    code, _, err = run(["query", "parties", "instrument=NOPE", "--endpoint", "http://127.0.0.1:9/query"])
+    assert code == 2 and "unknown instrument code 'NOPE'" in err
+    code, _, err = run(["query", "parties", "instrumnet=CAT", "--endpoint", "http://127.0.0.1:9/query"])
+    assert code == 2 and "did you mean instrument" in err
+
+
+INJECTIONS = [
+    'VNM" } UNION { ?s ?p ?o } #',
+    "VNM' } UNION { ?s ?p ?o } #",
+    'VNM"^^<http://www.w3.org/2001/XMLSchema#string> . ?s ?p ?o . FILTER("1',
+    'VNM\\" } ?s ?p ?o {',
+    "VNM\n} UNION { ?s ?p ?o }",
+    'VNM") } } SELECT * WHERE { ?s ?p ?o } #',
+]
+
+
+def test_a_string_parameter_is_a_literal_remotely_too(kg, published, tmp_path):
+    server, _, _ = published
+    (tmp_path / "by-code.rq").write_text(
+        "# title: Resources with a code\n"
+        "# param: code (string, required): the code, exactly\n"
+        "# example: code=VNM\n"
+        "PREFIX hrkg: <https://w3id.org/hrkg/ontology#>\n"
+        "SELECT ?s WHERE { ?s hrkg:code ?_code }\n", encoding="utf-8")
+    catalog = QueryCatalog([tmp_path])
+    custom = SimpleNamespace(catalog=catalog, codes=kg.codes)
+    stored = catalog.get("by-code")
+
+    def local(value):
+        return _rows(run_sparql(kg.graph, stored.prepared, bind_parameters(stored, {"code": value}, kg.codes)))
+
+    expected = Counter({("https://w3id.org/hrkg/id/state/VNM",): 1})
+    assert local("VNM") == expected
+    assert _rows(remote.query_stored(custom, f"{server}/query", "by-code", {"code": "VNM"})) == expected
+    for attempt in INJECTIONS:
+        assert local(attempt) == Counter(), attempt
+        assert _rows(remote.query_stored(custom, f"{server}/query", "by-code", {"code": attempt})) == Counter(), attempt
+
+
+# ---- sparql --endpoint ---------------------------------------------------------------------------
+
+def test_sparql_endpoint_with_predeclared_prefixes_and_construct(published):
+    server, _, _ = published
+    code, out, _ = run(["sparql", "--endpoint", f"{server}/query", "--format", "csv",
+                        "SELECT ?date WHERE { ?a hrkg:consentingState state:VNM ; hrkg:instrument instr:CAT ; hrkg:date ?date }"])
+    assert code == 0 and out == "date\r\n2015-02-05\r\n"
+    code, out, _ = run(["sparql", "--endpoint", f"{server}/query",
+                        "CONSTRUCT { state:VNM hrkg:code ?c } WHERE { state:VNM hrkg:code ?c }"])
+    assert code == 0 and 'state:VNM hrkg:code "VNM"' in out
+    code, out, _ = run(["sparql", "--endpoint", f"{server}/query", "ASK { state:VNM hrkg:hasConsentedTo instr:CAT }"])
+    assert (code, out) == (0, "yes\n")
+
+
+def test_with_prefixes_keeps_declared_prefixes_and_line_numbers():
+    text = "PREFIX hrkg: <urn:mine#>\nSELECT * WHERE { ?s hrkg:x state:VNM }"
+    sent = remote.with_prefixes(text)
+    assert sent.count("PREFIX hrkg:") == 1 and "PREFIX state: <https://w3id.org/hrkg/id/state/>" in sent
+    assert sent.count("\n") == text.count("\n")
+    assert "PREFIX instr:" not in sent
+
+
+# ---- errors: a clear message naming the endpoint, the right exit code, never a traceback ---------
+
+def test_unreachable_endpoint_is_a_clean_error():
+    url = f"http://127.0.0.1:{_free_port()}/query"
+    code, out, err = run(["query", "treaty-status", "state=VNM", "--endpoint", url])
+    assert (code, out) == (3, "")
+    assert err == f"hrkg: error: cannot connect to SPARQL endpoint {url}: Connection refused\n"
+    code, _, err = run(["publish", "--endpoint", url, "-q"])
+    assert code == 3 and f"cannot connect to SPARQL endpoint {url}" in err
+
+
+def test_endpoint_that_never_answers_times_out():
+    with socket.socket() as silent:  # accepts connections (backlog) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/query"
+        started = time.monotonic()
+        code, _, err = run(["query", "dialogues", "state=VNM", "--endpoint", url, "--timeout", "0.5"])
+        assert time.monotonic() - started < 10
+    assert code == 3
+    assert err == f"hrkg: error: SPARQL endpoint {url} did not answer within 0.5 s\n"
+
+
+def test_http_errors_and_bad_queries(published):
+    server, _, _ = published
+    code, _, err = run(["query", "dialogues", "state=VNM", "--endpoint", f"{server}/no-such-path"])
+    assert code == 3 and f"SPARQL endpoint {server}/no-such-path answered 404" in err
+    code, _, err = run(["sparql", "--endpoint", f"{server}/query", "SELEC ?x"])
+    assert code == 2 and f"SPARQL endpoint {server}/query rejected the query: error at 1:" in err
+    code, _, err = run(["query", "dialogues", "state=VNM", "--endpoint", "localhost:7878/query"])
+    assert code == 2 and "is not an http(s) URL" in err
+    one = Graph(identifier=URIRef(GRAPH_BASE + "data/not-on-the-server.ttl"))
+    one.add((URIRef("https://example.org/s"), URIRef("https://example.org/p"), Literal("o")))
+    with pytest.raises(RemoteError, match=r"Graph Store .*/nowhere answered 404 Not Found \(is this the Graph Store URL"):
+        remote.publish(SimpleNamespace(asserted_graphs=lambda: [one], inferred=Graph()), f"{server}/query",
+                       graph_store=f"{server}/nowhere")
