@@ -1,0 +1,144 @@
+"""What a SPARQL request may do on this server, decided on the parsed query, not its text.
+
+The endpoint is read-only: SPARQL Update is refused. It never reaches the network or the file
+system on a client's behalf unless the server was started with ``allow_remote``: ``SERVICE``
+(which rdflib and pyoxigraph both evaluate by calling the remote endpoint) and ``FROM`` /
+``FROM NAMED`` with an IRI outside ``https://w3id.org/hrkg/`` (which rdflib would fetch or read
+from disk) are refused. ``LOAD`` is an update, so it is always refused.
+
+Results are capped at ``max_rows``: a query without a smaller LIMIT gets ``LIMIT max_rows + 1``
+so the engine stops early, and the caller truncates to ``max_rows`` and says so.
+"""
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rdflib import URIRef
+from rdflib.plugins.sparql.algebra import translateQuery
+from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+from rdflib.plugins.sparql.parserutils import CompValue
+
+from ..namespaces import BASE, PREFIXES
+
+FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT",
+         "DescribeQuery": "DESCRIBE"}
+_UPDATE_NAMES = {"Load": "LOAD", "Clear": "CLEAR", "Drop": "DROP", "Create": "CREATE", "Add": "ADD",
+                 "Move": "MOVE", "Copy": "COPY", "InsertData": "INSERT DATA", "DeleteData": "DELETE DATA",
+                 "DeleteWhere": "DELETE WHERE", "Modify": "DELETE/INSERT"}
+
+
+class Refused(Exception):
+    """The request cannot be served; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, status, message, suggestions=()):
+        super().__init__(message)
+        self.status, self.message, self.suggestions = status, message, list(suggestions)
+
+
+@dataclass(frozen=True)
+class CheckedQuery:
+    form: str          # SELECT, ASK, CONSTRUCT or DESCRIBE
+    text: str          # the text to run: the client's, or with a LIMIT added
+    limit_added: bool  # True when the LIMIT max_rows + 1 was added by us
+
+
+def check_query(text, *, max_rows, allow_remote=False):
+    """Parse ``text`` and return a CheckedQuery, or raise Refused (400 syntax, 403 forbidden)."""
+    return _check(text, max_rows, allow_remote)
+
+
+@lru_cache(maxsize=512)
+def _check(text, max_rows, allow_remote):
+    if not text or not text.strip():
+        raise Refused(400, "the query is empty")
+    try:
+        query = translateQuery(parseQuery(text), initNs=PREFIXES)
+    except Exception as exc:
+        update = _update_operations(text)
+        if update:
+            raise Refused(403, f"this endpoint is read-only: SPARQL Update ({', '.join(update)}) is not "
+                               "allowed") from None
+        raise Refused(400, f"SPARQL syntax error: {_short(exc)}") from None
+    algebra = query.algebra
+    form = FORMS.get(algebra.name)
+    if form is None:  # pragma: no cover - the parser only yields the four forms
+        raise Refused(400, f"unsupported query form {algebra.name}")
+    if not allow_remote:
+        for clause in algebra.get("datasetClause") or ():
+            iri = clause.get("default") if "default" in clause else clause.get("named")
+            keyword = "FROM" if "default" in clause else "FROM NAMED"
+            if not str(iri).startswith(BASE):
+                raise Refused(403, f"{keyword} <{iri}> is not allowed: this endpoint only queries its own "
+                                   f"graphs (IRIs under {BASE}); it does not fetch data from the web or "
+                                   "the file system")
+        for service in _services(algebra):
+            raise Refused(403, f"SERVICE {service} is not allowed: this endpoint does not call other "
+                               "SPARQL services (a server started with --allow-remote does)")
+    if form == "ASK":
+        return CheckedQuery(form, text, False)
+    limited, added = _with_limit(text, algebra, max_rows + 1)
+    return CheckedQuery(form, limited, added)
+
+
+def _short(exc):
+    message = " ".join(str(exc).split())
+    return message[:300] + ("..." if len(message) > 300 else "")
+
+
+def _update_operations(text):
+    """The update operations in ``text`` if it parses as SPARQL Update, else an empty list."""
+    try:
+        request = parseUpdate(text).request
+    except Exception:
+        return []
+    return [_UPDATE_NAMES.get(op.name, op.name) for op in request]
+
+
+def _services(node):
+    """The endpoint of every SERVICE clause anywhere in the algebra (IRI or variable)."""
+    found = []
+
+    def walk(n):
+        if isinstance(n, CompValue):
+            if n.name == "ServiceGraphPattern":
+                term = n.get("term")
+                found.append(f"<{term}>" if isinstance(term, URIRef) else f"?{term}")
+            for value in n.values():
+                walk(value)
+        elif isinstance(n, (list, tuple)):
+            for value in n:
+                walk(value)
+
+    walk(node)
+    return found
+
+
+_LIMIT = re.compile(r"\bLIMIT\s+(\d+)", re.IGNORECASE)
+
+
+def _with_limit(text, algebra, limit):
+    """(text, added): the query with a LIMIT of at most ``limit``. The new text is parsed again and
+    used only if the engine will see exactly that LIMIT at the top; otherwise the original text is
+    returned and the caller still truncates (the timeout bounds the work)."""
+    top = algebra.get("p") if "p" in algebra else None
+    if top is None:   # DESCRIBE <iri> without a WHERE clause: nothing to limit
+        return text, False
+    current = top["length"] if top.name == "Slice" and "length" in top else None
+    if current is not None and int(current) <= limit:
+        return text, False
+    if current is None:
+        candidate = text.rstrip() + f"\nLIMIT {limit}\n"
+    else:  # replace the last LIMIT n, which must be the top-level one
+        code = re.sub(r"#[^\n]*", lambda m: " " * len(m.group(0)), text)
+        matches = [m for m in _LIMIT.finditer(code) if int(m.group(1)) == int(current)]
+        if not matches:
+            return text, False
+        m = matches[-1]
+        candidate = text[:m.start(1)] + str(limit) + text[m.end(1):]
+    try:
+        check = translateQuery(parseQuery(candidate), initNs=PREFIXES).algebra["p"]
+    except Exception:
+        return text, False
+    if check.name == "Slice" and int(check.get("length") if "length" in check else -1) == limit:
+        return candidate, True
+    return text, False

@@ -1,0 +1,406 @@
+"""What the HTML pages show, gathered in a worker from the stored queries.
+
+Each builder returns a plain dict for its template. Facts come from the stored queries
+(treaty-status, treaty-actions, parties, upr-reviews, memberships, sources, ...); the few small
+queries here only find the IRI of each fact, so every fact on a page can link the sources the
+``sources`` query gives for it. Values reach those queries as bound terms (query.inline_bindings).
+"""
+import datetime as dt
+import re
+from collections import OrderedDict, defaultdict
+
+from rdflib import Literal, URIRef
+
+from ..namespaces import BASE, DCTERMS, HRKG, ID, RDF, RDFS, SKOS
+from ..query import inline_bindings
+from . import charts
+
+INFERRED_GRAPH = BASE + "graph/inferred"
+_UNSAFE_IRI = re.compile(r'[\s<>"{}|^`\\]')
+ACTION_KINDS = """VALUES (?class ?action) {
+    (hrkg:Signature "signature") (hrkg:Ratification "ratification") (hrkg:Accession "accession")
+    (hrkg:Succession "succession") (hrkg:Withdrawal "withdrawal") (hrkg:Reservation "reservation")
+    (hrkg:InterpretiveDeclaration "declaration") }"""
+
+# the IRI of each fact about a state, keyed as the stored queries report it
+STATE_FACTS = """
+SELECT DISTINCT ?fact ?kind ?instrument ?action ?date ?cycle ?body ?start WHERE {
+  { ?fact hrkg:instrument ?i ; hrkg:date ?date ; a ?class .
+    { ?fact hrkg:signingState ?_state } UNION { ?fact hrkg:consentingState ?_state } UNION { ?fact hrkg:state ?_state }
+    %s
+    ?i hrkg:code ?instrument . BIND("action" AS ?kind) }
+  UNION { ?fact a hrkg:UPRReview ; hrkg:state ?_state ; hrkg:cycle ?c . ?c hrkg:code ?cycle . BIND("review" AS ?kind) }
+  UNION { ?fact a hrkg:ImplementationAssessment ; hrkg:review ?r . ?r hrkg:state ?_state ; hrkg:cycle ?c .
+          ?c hrkg:code ?cycle . BIND("assessment" AS ?kind) }
+  UNION { ?fact a org:Membership ; org:member ?_state ; org:organization ?o . ?o hrkg:code ?body .
+          OPTIONAL { ?fact hrkg:startDate ?start } BIND("membership" AS ?kind) }
+}""" % ACTION_KINDS
+
+INSTRUMENT_ACTIONS = """
+SELECT DISTINCT ?fact ?state ?name ?action ?date WHERE {
+  ?fact hrkg:instrument ?_instrument ; hrkg:date ?date ; a ?class .
+  { ?fact hrkg:signingState ?s } UNION { ?fact hrkg:consentingState ?s } UNION { ?fact hrkg:state ?s }
+  %s
+  ?s hrkg:code ?state ; skos:prefLabel ?name .
+  FILTER(LANGMATCHES(LANG(?name), "en"))
+} ORDER BY ?date ?state""" % ACTION_KINDS
+
+GROUP_ACTIONS = """
+SELECT DISTINCT ?fact ?state ?instrument ?action WHERE {
+  ?m org:member ?s ; org:organization ?_group .
+  { ?fact hrkg:signingState ?s } UNION { ?fact hrkg:consentingState ?s }
+  ?fact hrkg:instrument ?i ; a ?class .
+  %s
+  ?s hrkg:code ?state . ?i hrkg:code ?instrument .
+}""" % ACTION_KINDS
+
+UN_INSTRUMENTS = """
+SELECT ?instrument ?title ?kind WHERE {
+  VALUES ?kind { hrkg:CoreTreaty hrkg:OptionalProtocol }
+  ?i a ?kind ; hrkg:code ?instrument ; dct:title ?title .
+  FILTER(LANGMATCHES(LANG(?title), "en"))
+} ORDER BY ?kind ?instrument"""
+
+ALL_STATES = """
+SELECT ?state ?name WHERE {
+  VALUES ?kind { hrkg:UNMemberState hrkg:UNObserverState }
+  ?s a ?kind ; hrkg:code ?state ; skos:prefLabel ?name .
+  FILTER(LANGMATCHES(LANG(?name), "en"))
+} ORDER BY ?name"""
+
+# every triple with the resource as subject, with the graph it is in (to mark inferred ones)
+DESCRIBE_ROWS = """
+SELECT ?p ?o ?g WHERE { GRAPH ?g { ?_iri ?p ?o } }"""
+DESCRIBE_GRAPH = """
+CONSTRUCT { ?_iri ?p ?o } WHERE { ?_iri ?p ?o }"""
+INCOMING = """
+SELECT DISTINCT ?s ?p WHERE { ?s ?p ?_iri . FILTER(isIRI(?s)) } ORDER BY ?p ?s LIMIT 300"""
+LABELS = """
+SELECT ?x ?label WHERE {
+  ?x skos:prefLabel|dct:title|rdfs:label ?label .
+  FILTER(LANG(?label) = "" || LANGMATCHES(LANG(?label), "en"))
+}"""
+ONTOLOGY_GRAPH = """
+CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { <https://w3id.org/hrkg/ontology> a owl:Ontology . ?s ?p ?o } }"""
+
+HUMAN_NAMES = {
+    str(RDF.type): "type", str(SKOS.prefLabel): "name", str(SKOS.altLabel): "also called",
+    str(DCTERMS.title): "title", str(DCTERMS.source): "source", str(RDFS.comment): "comment",
+    str(RDFS.label): "label", str(SKOS.definition): "definition",
+}
+
+
+def bound(kg, text, **values):
+    """Rows (as dicts of rdflib terms) of a page query with ``values`` bound as RDF terms."""
+    result = kg.sparql(inline_bindings(text, {"_" + k: v for k, v in values.items()}))
+    if result.graph is not None:
+        return result.graph
+    return [{v: t for v, t in zip(result.vars, row) if t is not None} for row in result.rows]
+
+
+def stored(kg, name, **params):
+    """Rows of a stored query, as dicts of Python values (dates stay dates)."""
+    return kg.query(name, {k: v for k, v in params.items() if v is not None}).as_dicts()
+
+
+class Footnotes:
+    """Numbers the sources cited on a page, in order of first citation."""
+
+    def __init__(self, sources_rows):
+        self.by_subject = defaultdict(list)
+        for row in sources_rows:
+            if row["source"] not in [s["source"] for s in self.by_subject[row["subject"]]]:
+                self.by_subject[row["subject"]].append(row)
+        self.cited = OrderedDict()
+
+    def cite(self, *subjects):
+        """[(number, source row)] for the facts ``subjects`` (IRIs); numbers shared across facts."""
+        out = []
+        for subject in subjects:
+            for row in self.by_subject.get(str(subject), ()):
+                if row["source"] not in self.cited:
+                    self.cited[row["source"]] = (len(self.cited) + 1, row)
+                number, first = self.cited[row["source"]]
+                if number not in [n for n, _ in out]:
+                    out.append((number, first))
+        return sorted(out, key=lambda n: n[0])
+
+    def listing(self):
+        return list(self.cited.values())
+
+
+# ---- resources -----------------------------------------------------------------------------
+
+def describe(kg, iri):
+    """Rows (p, o, inferred) for everything said about ``iri``; empty if the graph has nothing."""
+    seen = {}
+    for row in bound(kg, DESCRIBE_ROWS, iri=URIRef(iri)):
+        key = (row["p"], row["o"])
+        inferred = str(row.get("g")) == INFERRED_GRAPH
+        seen[key] = seen.get(key, True) and inferred
+    return [(p, o, inferred) for (p, o), inferred in seen.items()]
+
+
+def describe_graph(kg, iri):
+    return bound(kg, DESCRIBE_GRAPH, iri=URIRef(iri))
+
+
+def labels(kg, iris):
+    """English (or untagged) labels of ``iris``: {iri string: label}."""
+    out = {}
+    iris = [i for i in dict.fromkeys(str(i) for i in iris)
+            if i.startswith(("http://", "https://")) and not _UNSAFE_IRI.search(i)]
+    if not iris:
+        return out
+    values = " ".join(URIRef(i).n3() for i in iris)  # IRIs from the graph itself, written by rdflib
+    text = LABELS.replace("WHERE {", "WHERE { VALUES ?x { " + values + " }", 1)
+    for row in kg.sparql(text).rows:
+        out.setdefault(str(row[0]), str(row[1]))
+    return out
+
+
+def resource_page(kg, iri):
+    """Generic page: property table (with labels of linked resources) and incoming links."""
+    rows = describe(kg, iri)
+    if not rows:
+        return None
+    incoming = bound(kg, INCOMING, iri=URIRef(iri))
+    names = labels(kg, [o for _, o, _ in rows if isinstance(o, URIRef)] + [p for p, _, _ in rows]
+                   + [r["s"] for r in incoming] + [r["p"] for r in incoming] + [iri])
+    props = defaultdict(list)
+    for p, o, inferred in rows:
+        props[str(p)].append({"term": o, "label": names.get(str(o)), "inferred": inferred})
+    order = sorted(props, key=lambda p: (p != str(RDF.type), p not in (str(SKOS.prefLabel), str(DCTERMS.title)),
+                                         HUMAN_NAMES.get(p) or names.get(p) or p))
+    properties = [{"iri": p, "label": HUMAN_NAMES.get(p) or names.get(p) or _local_name(p),
+                   "values": sorted(props[p], key=lambda v: (v["inferred"], str(v["label"] or v["term"])))}
+                  for p in order]
+    incoming_rows = [{"s": r["s"], "s_label": names.get(str(r["s"])), "p": r["p"],
+                      "p_label": HUMAN_NAMES.get(str(r["p"])) or names.get(str(r["p"])) or _local_name(str(r["p"]))}
+                     for r in incoming]
+    title = names.get(iri) or _first(rows, SKOS.prefLabel) or _local_name(iri)
+    return {"iri": iri, "title": title, "properties": properties, "incoming": incoming_rows,
+            "types": [o for p, o, _ in rows if p == RDF.type]}
+
+
+def _first(rows, prop):
+    for p, o, _ in rows:
+        if p == prop and (not isinstance(o, Literal) or o.language in (None, "en")):
+            return str(o)
+    return None
+
+
+def _local_name(iri):
+    iri = str(iri)
+    return iri.rsplit("#", 1)[-1] if "#" in iri else iri.rstrip("/").rsplit("/", 1)[-1]
+
+
+def kind_of(iri):
+    """'state', 'instrument', 'group', ... from an id IRI, or None."""
+    rest = str(iri)[len(str(ID)):] if str(iri).startswith(str(ID)) else ""
+    return rest.split("/", 1)[0] if "/" in rest else None
+
+
+def code_of(iri):
+    return str(iri).rstrip("/").rsplit("/", 1)[-1]
+
+
+# ---- state ------------------------------------------------------------------------------------
+
+def state_page(kg, iri):
+    base = resource_page(kg, iri)
+    if base is None:
+        return None
+    code = code_of(iri)
+    names = {str(o.language or ""): str(o) for p, o, _ in describe(kg, iri) if p == SKOS.prefLabel}
+    facts = bound(kg, STATE_FACTS, state=URIRef(iri))
+    notes = Footnotes(stored(kg, "sources", state=code))
+    action_iri = defaultdict(list)   # (instrument, action, date) -> fact IRIs
+    review_iri, assessment_iri, membership_iri = {}, defaultdict(list), defaultdict(list)
+    for f in facts:
+        kind = str(f["kind"])
+        if kind == "action":
+            action_iri[(str(f["instrument"]), str(f["action"]), f["date"].toPython())].append(f["fact"])
+        elif kind == "review":
+            review_iri[str(f["cycle"])] = f["fact"]
+        elif kind == "assessment":
+            assessment_iri[str(f["cycle"])].append(f["fact"])
+        else:
+            start = f.get("start")
+            membership_iri[(str(f["body"]), start.toPython() if start is not None else None)].append(f["fact"])
+
+    def action_link(instrument, kinds, date):
+        found = [iri_ for k in kinds for iri_ in action_iri.get((instrument, k, date), ())]
+        return {"date": date, "fact": found[0] if found else None, "notes": notes.cite(*found)}
+
+    status = []
+    for row in stored(kg, "treaty-status", state=code):
+        status.append(dict(row,
+                           signed_cell=action_link(row["instrument"], ["signature"], row["signed"]) if row.get("signed") else None,
+                           consented_cell=action_link(row["instrument"], [row.get("consent_type", "")], row["consented"]) if row.get("consented") else None))
+    parties = sum(1 for r in status if r.get("status") == "party")
+    # distinct: the stored query can list an action twice (consentingState is also hrkg:state)
+    actions = [dict(row) for row in dict.fromkeys(tuple(sorted(r.items())) for r in stored(kg, "treaty-actions", state=code))]
+    timeline = []
+    for row in actions:
+        cell = action_link(row["instrument"], [row["action"]], row["date"])
+        timeline.append(dict(row, **cell))
+    chart = charts.timeline(
+        [(r["instrument"], r["action"], r["date"]) for r in actions],
+        title=f"Treaty actions of {names.get('en', code)} over time",
+        lane_href=lambda code_: f"/id/instrument/{code_}") if actions else None
+    reviews = []
+    for row in stored(kg, "upr-reviews", state=code):
+        facts_ = ([review_iri[row["cycle"]]] if row["cycle"] in review_iri else []) + assessment_iri.get(row["cycle"], [])
+        reviews.append(dict(row, fact=review_iri.get(row["cycle"]), notes=notes.cite(*facts_)))
+    upr_chart = charts.upr(reviews, title=f"UPR recommendations to {names.get('en', code)}: responses and implementation") if reviews else None
+    memberships = []
+    for row in stored(kg, "memberships", state=code):
+        found = membership_iri.get((row["body"], row.get("term_start")), [])
+        memberships.append(dict(row, fact=found[0] if found else None, notes=notes.cite(*found)))
+    core = stored(kg, "core-treaty-count", state=code)
+    return dict(base, code=code, name=names.get("en", base["title"]), name_vi=names.get("vi"),
+                status=status, parties=parties, timeline=timeline, chart=chart, reviews=reviews,
+                upr_chart=upr_chart, memberships=memberships, core=core[0] if core else None,
+                identity=notes.cite(iri), sources=notes.listing())
+
+
+# ---- instrument ------------------------------------------------------------------------------
+
+def instrument_page(kg, iri):
+    base = resource_page(kg, iri)
+    if base is None:
+        return None
+    code = code_of(iri)
+    rows = describe(kg, iri)
+    titles = {str(o.language or ""): str(o) for p, o, _ in rows if p == DCTERMS.title}
+    notes = Footnotes([r for r in stored(kg, "sources") ])
+    actions = bound(kg, INSTRUMENT_ACTIONS, instrument=URIRef(iri))
+    by_state = defaultdict(list)
+    for a in actions:
+        by_state[str(a["state"])].append(a)
+    parties = []
+    for row in stored(kg, "parties", instrument=code):
+        facts = [a["fact"] for a in by_state[row["state"]]
+                 if str(a["action"]) == row["consent_type"] and a["date"].toPython() == row["consented"]]
+        signed = [a for a in by_state[row["state"]] if str(a["action"]) == "signature"]
+        parties.append(dict(row, fact=facts[0] if facts else None, notes=notes.cite(*facts),
+                            signed=signed[0]["date"].toPython() if signed else None,
+                            signed_fact=signed[0]["fact"] if signed else None,
+                            signed_notes=notes.cite(*(s["fact"] for s in signed))))
+    signatories = []
+    for row in stored(kg, "signed-not-ratified"):
+        if row["instrument"] != code:
+            continue
+        sig = [a for a in by_state[row["state"]] if str(a["action"]) == "signature"]
+        signatories.append(dict(row, name=str(sig[0]["name"]) if sig else row["state"],
+                                fact=sig[0]["fact"] if sig else None, notes=notes.cite(*(a["fact"] for a in sig))))
+    # parties over time: +1 on each consent, -1 on a withdrawal, per state
+    events = sorted((a["date"].toPython(), str(a["state"]), str(a["action"])) for a in actions
+                    if str(a["action"]) in ("ratification", "accession", "succession", "withdrawal"))
+    party_now, steps, count = set(), [], 0
+    for date, state, action in events:
+        if action == "withdrawal":
+            if state in party_now:
+                party_now.discard(state)
+                count -= 1
+        elif state not in party_now:
+            party_now.add(state)
+            count += 1
+        steps.append((date, count))
+    chart = charts.steps(steps, title=f"Parties to {code} over time",
+                         label="states party") if steps else None
+    return dict(base, code=code, title_en=titles.get("en", base["title"]), title_vi=titles.get("vi"),
+                parties=parties, signatories=signatories, chart=chart, sources=notes.listing(),
+                identity=notes.cite(iri))
+
+
+# ---- group -----------------------------------------------------------------------------------
+
+def group_page(kg, iri):
+    base = resource_page(kg, iri)
+    if base is None:
+        return None
+    code = code_of(iri)
+    today = dt.date.today()
+    members = stored(kg, "memberships", body=code)
+    current = sorted({m["state"] for m in members
+                      if (m.get("term_start") is None or m["term_start"] <= today)
+                      and (m.get("term_end") is None or m["term_end"] >= today)})
+    instruments = [dict(instrument=str(r["instrument"]), title=str(r["title"]),
+                        core=str(r["kind"]).endswith("CoreTreaty")) for r in bound(kg, UN_INSTRUMENTS)]
+    notes = Footnotes(stored(kg, "sources"))
+    fact_of = defaultdict(list)
+    for row in bound(kg, GROUP_ACTIONS, group=URIRef(iri)):
+        fact_of[(str(row["state"]), str(row["instrument"]), str(row["action"]))].append(row["fact"])
+    counts = {r["state"]: r for r in stored(kg, "core-treaty-count", group=code)}
+    matrix = []
+    names = labels(kg, [ID[f"state/{s}"] for s in current])
+    for state in current:
+        cells = {}
+        for row in stored(kg, "treaty-status", state=state):
+            kind = row.get("consent_type") if row["status"] == "party" else "signature"
+            found = fact_of.get((state, row["instrument"], kind or ""), []) if row["status"] != "none" else []
+            cells[row["instrument"]] = dict(row, fact=found[0] if found else None, notes=notes.cite(*found))
+        matrix.append({"state": state, "name": names.get(str(ID[f"state/{state}"]), state), "cells": cells,
+                       "core": counts.get(state, {}).get("core"), "protocols": counts.get(state, {}).get("protocols")})
+    column_notes = {}
+    for row in matrix:
+        for instrument, c in row["cells"].items():
+            merged = dict(column_notes.get(instrument, []))
+            merged.update(dict(c["notes"]))
+            column_notes[instrument] = sorted(merged.items())
+    member_rows = [dict(m, name=labels(kg, [ID[f"state/{m['state']}"]]).get(str(ID[f"state/{m['state']}"]), m["state"]))
+                   for m in members] if len(members) <= 60 else members
+    return dict(base, code=code, instruments=instruments, matrix=matrix, members=member_rows, column_notes=column_notes,
+                current=current, sources=notes.listing(), identity=notes.cite(iri), today=today)
+
+
+# ---- home, ontology ---------------------------------------------------------------------------
+
+def home_page(kg):
+    return {"stats": kg.stats(), "instruments": [dict(instrument=str(r["instrument"]), title=str(r["title"]))
+                                                 for r in bound(kg, UN_INSTRUMENTS)],
+            "states": [dict(state=str(r["state"]), name=str(r["name"])) for r in bound(kg, ALL_STATES)],
+            "groups": kg.codes.codes("group"), "queries": list(kg.catalog)}
+
+
+def ontology_graph(kg):
+    return kg.sparql(ONTOLOGY_GRAPH).graph
+
+
+def ontology_page(kg):
+    """Classes and properties of the ontology with labels, definitions and comments."""
+    from rdflib.namespace import OWL
+    graph = ontology_graph(kg)
+    ns = str(HRKG)
+
+    def text(subject, *props):
+        for prop in props:
+            values = {(o.language or ""): str(o) for o in graph.objects(subject, prop)}
+            if values:
+                return values.get("en") or values.get("") or next(iter(values.values()))
+        return None
+
+    def terms(*types):
+        found = sorted({s for t in types for s in graph.subjects(RDF.type, t)
+                        if isinstance(s, URIRef) and str(s).startswith(ns)})
+        return [{"iri": str(s), "name": str(s)[len(ns):],
+                 "label": text(s, RDFS.label, SKOS.prefLabel),
+                 "label_vi": {(o.language or ""): str(o) for o in graph.objects(s, RDFS.label)}.get("vi"),
+                 "definition": text(s, SKOS.definition),
+                 "comment": text(s, RDFS.comment),
+                 "parents": sorted(str(o) for o in graph.objects(s, RDFS.subClassOf) if isinstance(o, URIRef))
+                 + sorted(str(o) for o in graph.objects(s, RDFS.subPropertyOf) if isinstance(o, URIRef)),
+                 "domain": sorted(str(o) for o in graph.objects(s, RDFS.domain) if isinstance(o, URIRef)),
+                 "range": sorted(str(o) for o in graph.objects(s, RDFS.range) if isinstance(o, URIRef)),
+                 "kind": "object" if (s, RDF.type, OWL.ObjectProperty) in graph else
+                         "datatype" if (s, RDF.type, OWL.DatatypeProperty) in graph else None}
+                for s in found]
+
+    onto = URIRef(BASE + "ontology")
+    return {"title": text(onto, DCTERMS.title), "description": text(onto, DCTERMS.description),
+            "version": str(graph.value(onto, URIRef("http://www.w3.org/2002/07/owl#versionInfo")) or ""),
+            "license": graph.value(onto, DCTERMS.license),
+            "classes": terms(OWL.Class), "properties": terms(OWL.ObjectProperty, OWL.DatatypeProperty),
+            "triples": len(graph)}
