@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import HrkgError, UsageError
-from .export import EXPORT_FORMATS
+from .export import EXPORT_FORMATS, embed_context
 from .graph import KnowledgeGraph
 from .load import load
 from .query import FORMATS, QueryCatalog, format_result
@@ -66,7 +66,11 @@ def cmd_queries(args, out):
 
 def cmd_query(args, out):
     kg = _open(args)
-    result = kg.query(args.name, _params(args.params))
+    if args.endpoint:
+        from .remote import query_stored
+        result = query_stored(kg, args.endpoint, args.name, _params(args.params), timeout=args.timeout)
+    else:
+        result = kg.query(args.name, _params(args.params))
     out.write(format_result(result, args.format).rstrip("\n") + "\n")
     return 0
 
@@ -81,8 +85,12 @@ def cmd_sparql(args, out):
         text = sys.stdin.read() if args.query == "-" else args.query
     else:
         raise UsageError("give a query text, '-' for standard input, or -f FILE")
-    kg = _open(args)
-    out.write(format_result(kg.sparql(text), args.format).rstrip("\n") + "\n")
+    if args.endpoint:
+        from .remote import query_text
+        result = query_text(args.endpoint, text, timeout=args.timeout)
+    else:
+        result = _open(args).sparql(text)
+    out.write(format_result(result, args.format).rstrip("\n") + "\n")
     return 0
 
 
@@ -99,8 +107,12 @@ def cmd_validate(args, out):
 
 
 def cmd_export(args, out):
+    if args.context and args.format != "jsonld":
+        raise UsageError("--context applies to --format jsonld only")
     kg = _open(args)
     text = kg.export(args.format, include_inferred=args.inferred)
+    if args.context == "inline":
+        text = embed_context(text)
     if args.output:
         target = Path(args.output)
         tmp = target.with_name(target.name + ".part")
@@ -112,10 +124,64 @@ def cmd_export(args, out):
     return 0
 
 
+def cmd_import(args, out):
+    from .importer import import_files  # imported here: other commands need not load it
+    try:
+        report = import_files(args.kind, args.files, args.output, field_map=args.field_map,
+                              encoding=args.encoding, instrument=args.instrument, publisher=args.publisher,
+                              strict=args.strict, partial=args.partial,
+                              progress=None if args.quiet else sys.stderr)
+    except HrkgError as exc:
+        if getattr(exc, "report", None) is not None:
+            sys.stderr.write(exc.report.summary() + "\n")
+        raise
+    # --quiet still shows the summary when something needs a look
+    if not args.quiet or report.rejected or report.unresolved or any(f.warnings for f in report.files):
+        sys.stderr.write(report.summary() + "\n")
+    return 0
+
+
+def cmd_publish(args, out):
+    from .remote import publish
+    kg = _open(args)
+    say = None if args.quiet else (lambda line: sys.stderr.write(line + "\n"))
+    summary = publish(kg, args.endpoint, graph_store=args.graph_store, include_inferred=args.inferred,
+                      replace=args.replace, progress=say, timeout=args.timeout)
+    out.write(f"published {summary.graphs} graphs, {summary.triples:,} triples to {summary.graph_store} "
+              f"in {summary.seconds:.1f} s\n")
+    for stale in summary.removed:
+        out.write(f"  removed stale graph <{stale}>\n")
+    if summary.visible is False:
+        sys.stderr.write(f"hrkg: warning: the published triples do not show in the default graph of "
+                         f"{args.endpoint}, so 'hrkg query --endpoint' will find nothing: serve the union "
+                         f"of the named graphs as the default graph (Oxigraph: oxigraph serve "
+                         f"--union-default-graph; Fuseki: unionDefaultGraph)\n")
+    return 0
+
+
 def cmd_stats(args, out):
     kg = _open(args)
     for key, value in kg.stats().items():
         out.write(f"{key:<22}{value}\n")
+    return 0
+
+
+def cmd_serve(args, out):
+    from .serve import Settings, serve  # starlette and uvicorn load only when serving
+    for name, value in (("--workers", args.workers), ("--timeout", args.timeout), ("--max-rows", args.max_rows),
+                        ("--max-body", args.max_body), ("--port", args.port + 1)):
+        if value <= 0:
+            raise UsageError(f"{name} must be positive, got {value}")
+    settings = Settings(workers=args.workers, timeout=args.timeout, max_rows=args.max_rows, max_body=args.max_body,
+                        allow_remote=args.allow_remote, public_url=args.public_url,
+                        response_cache=max(args.response_cache, 0))
+    if args.in_memory:
+        def factory():
+            return KnowledgeGraph.open(args.data, use_cache=not args.no_cache)
+    else:
+        def factory():
+            return _open(args)
+    serve(factory, host=args.host, port=args.port, settings=settings, access_log=not args.quiet)
     return 0
 
 
@@ -124,6 +190,11 @@ def build_parser():
         prog="hrkg", description="Query, validate and export the human-rights knowledge graph.")
     parser.add_argument("--version", action="version", version=f"hrkg {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def remote(p, text):
+        p.add_argument("--endpoint", metavar="URL", help=text)
+        p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+                       help="with --endpoint: give up after this long (default: 60)")
 
     def common(p):
         p.add_argument("--store", metavar="DIR", help="store location (default: $HRKG_STORE or the cache folder)")
@@ -145,6 +216,7 @@ def build_parser():
     p.add_argument("name", help="stored query name (see 'hrkg queries')")
     p.add_argument("params", nargs="*", metavar="KEY=VALUE", help="parameters, e.g. state=VNM as_of=2015-01-01")
     p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    remote(p, "run it on this SPARQL 1.1 endpoint instead of locally (parameters are still checked locally)")
     common(p)
     p.set_defaults(func=cmd_query)
 
@@ -152,6 +224,7 @@ def build_parser():
     p.add_argument("query", nargs="?", help="the query text, or '-' to read standard input")
     p.add_argument("-f", "--file", help="read the query from FILE")
     p.add_argument("--format", choices=FORMATS, default="table")
+    remote(p, "run it on this SPARQL 1.1 endpoint instead of locally")
     common(p)
     p.set_defaults(func=cmd_sparql)
 
@@ -169,12 +242,62 @@ def build_parser():
     p.add_argument("--format", choices=sorted(EXPORT_FORMATS), default="ttl")
     p.add_argument("--inferred", action="store_true", help="include the OWL RL inferred triples")
     p.add_argument("-o", "--output", help="write to this file (atomically) instead of standard output")
+    p.add_argument("--context", choices=("url", "inline"),
+                   help="jsonld: refer to the published context by URL (default) or embed it (a self-contained file)")
     common(p)
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("publish", help="upload the graph to a SPARQL 1.1 server (Graph Store Protocol), one named graph per file")
+    p.add_argument("--endpoint", required=True, metavar="URL", help="the server's SPARQL query endpoint, e.g. http://localhost:7878/query")
+    p.add_argument("--graph-store", metavar="URL",
+                   help="its Graph Store endpoint (default: .../store beside .../query, as Oxigraph server has it)")
+    p.add_argument("--replace", action="store_true",
+                   help="overwrite graphs already there and delete hrkg graphs that no longer exist locally")
+    p.add_argument("--inferred", action=argparse.BooleanOptionalAction, default=True,
+                   help="also upload the inferred triples, which the stored queries need (default: yes)")
+    p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help="per request (default: 60)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines on standard error")
+    common(p)
+    p.set_defaults(func=cmd_publish)
+
+    p = sub.add_parser("import", help="import UPR recommendation exports (upr) or UN Treaty Collection status tables (untc) as RDF")
+    p.add_argument("kind", choices=("upr", "untc"), help="upr: UPR recommendations (CSV/TSV); untc: a UNTC participant table (CSV or HTML)")
+    p.add_argument("files", nargs="+", metavar="FILE", help="the exported files")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="the RDF file to write: .nt (N-Triples) or .ttl (Turtle)")
+    p.add_argument("--map", action="append", dest="field_map", metavar="FIELD=HEADER",
+                   help="use column HEADER for FIELD (repeatable), e.g. --map text='Rec. text'")
+    p.add_argument("--encoding", help="decode the files with this encoding instead of detecting UTF-8, cp1252 or Latin-1")
+    p.add_argument("--instrument", metavar="CODE", help="untc: the instrument (CAT, ICCPR, ...); detected from an HTML page when left out")
+    p.add_argument("--publisher", help="upr: who published the export (e.g. 'UPR Info')")
+    p.add_argument("--strict", action="store_true", help="a state name that does not resolve is fatal (nothing is written)")
+    p.add_argument("--partial", action="store_true", help="write the good rows even when some rows are rejected")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines; the summary only when something needs a look")
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("stats", help="counts of states, instruments, actions, reviews, sources, triples")
     common(p)
     p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("serve", help="serve the graph as linked data: SPARQL endpoint, stored queries, resource pages")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    p.add_argument("--workers", type=int, default=2, help="query worker processes (default: 2)")
+    p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+                   help="stop (kill) a query after this long and answer 503 (default: 30)")
+    p.add_argument("--max-rows", type=int, default=10_000, metavar="N",
+                   help="truncate results to N rows or triples, marked by the header X-SPARQL-MaxRows (default: 10000)")
+    p.add_argument("--max-body", type=int, default=1_000_000, metavar="BYTES",
+                   help="refuse larger request bodies with 413 (default: 1000000)")
+    p.add_argument("--allow-remote", action="store_true",
+                   help="let queries use SERVICE and FROM with outside IRIs (off: they are refused with 403)")
+    p.add_argument("--public-url", metavar="URL", help="the server's public base URL, for absolute links in VoID")
+    p.add_argument("--response-cache", type=int, default=512, metavar="N",
+                   help="keep the last N answers to GET requests in memory (the graph is read-only; 0: off)")
+    p.add_argument("--in-memory", action="store_true",
+                   help="parse and infer the bundled data (plus --data) in memory instead of opening the store")
+    p.add_argument("-q", "--quiet", action="store_true", help="no access log and no store progress lines")
+    common(p)
+    p.set_defaults(func=cmd_serve)
     return parser
 
 

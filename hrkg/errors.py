@@ -49,11 +49,25 @@ class QueryError(HrkgError):
     """A SPARQL query could not be parsed or evaluated."""
 
 
+class UnsupportedShapeError(HrkgError):
+    """A SHACL shape uses a constraint the compiled validator (shacl_sparql.py) cannot evaluate;
+    the message names the shape and the constraint, so a new kind of constraint never passes
+    unnoticed."""
+
+
 class ImportRowError(HrkgError):
-    """Rows of an imported file were rejected and --strict asked for that to be fatal."""
+    """An import wrote nothing: rows were rejected (without --partial) or, with --strict, state
+    names did not resolve. ``report`` (an importer.ImportReport) lists them with their lines."""
+
+    report = None
 
 
 class StoreError(HrkgError):
     """The persistent store is missing, locked or unreadable."""
 
     exit_code = 3
+
+
+class RemoteError(StoreError):
+    """A remote SPARQL endpoint or Graph Store could not be reached, timed out or failed; the
+    message names its URL."""
