@@ -99,9 +99,12 @@ def cmd_validate(args, out):
         # contributor files alone, checked with the ontology so classes and terms resolve
         dataset = load(bundle_files("ontology", ".ttl") + list(args.paths), include_bundle=False)
         kg = KnowledgeGraph(dataset, args.paths, reason=args.infer, use_cache=not args.no_cache)
+    elif args.paths or args.data:
+        kg = KnowledgeGraph.open(list(args.paths) + list(args.data or []), reason=args.infer,
+                                 use_cache=not args.no_cache)
     else:
-        kg = KnowledgeGraph.open(args.paths or None, reason=args.infer, use_cache=not args.no_cache)
-    report = kg.validate(load_shapes(args.shapes or None), include_inferred=args.infer)
+        kg = _open(args)      # the built store: the bundled data plus whatever 'hrkg build' was given
+    report = kg.validate(load_shapes(args.shapes or None), include_inferred=args.infer, engine=args.engine)
     out.write(REPORT_FORMATS[args.format](report, strict=args.strict).rstrip("\n") + "\n")
     return 0 if report.conforms(strict=args.strict) else 1
 
@@ -235,7 +238,11 @@ def build_parser():
     p.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
     p.add_argument("--infer", action="store_true", help="validate with OWL RL inferred triples added")
     p.add_argument("--shapes", action="append", metavar="FILE", help="shapes file(s) instead of the bundled ones")
-    p.add_argument("--no-cache", action="store_true")
+    p.add_argument("--engine", choices=("compiled", "pyshacl"), default="compiled",
+                   help="compiled: the shapes as SPARQL queries on Oxigraph (default, fast); "
+                        "pyshacl: the reference validator (slow on large graphs)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no store progress lines")
+    common(p)
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("export", help="write the graph as Turtle, N-Triples, JSON-LD, RDF/XML, TriG or N-Quads")

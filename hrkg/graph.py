@@ -4,7 +4,8 @@ import os
 from functools import cached_property
 from pathlib import Path
 
-from rdflib import BNode, Dataset, Graph, URIRef
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import XSD
 
 from . import __version__
 from .codes import CodeIndex
@@ -13,6 +14,7 @@ from .infer import infer, statistics
 from .namespaces import PREFIXES
 from .load import INFERRED_GRAPH, default_files, load
 from .query import QueryCatalog, bind_parameters, run_sparql_store
+from .shacl_sparql import validate_graph, validate_store
 from .validate import validate
 
 try:
@@ -156,11 +158,13 @@ class KnowledgeGraph:
         graph += self.inferred
         return graph
 
-    def validate(self, shapes=None, *, include_inferred=False):
+    def validate(self, shapes=None, *, include_inferred=False, engine="compiled"):
         """SHACL-validate the asserted triples (plus the inferred ones if asked).
 
         Asserted only by default: with OWL RL triples added, an rdfs:range makes any object an
         instance of the expected class, so sh:class constraints could no longer fail.
+        ``engine``: "compiled" (shacl_sparql.py: the shapes as a few SPARQL queries on Oxigraph,
+        fast at world scale) or "pyshacl" (the reference it is tested against).
         """
         data = Graph()
         for g in self.asserted_graphs():
@@ -169,7 +173,9 @@ class KnowledgeGraph:
         if include_inferred:
             for t in self.inferred:
                 data.add(t)
-        return validate(data, shapes, file_of=self.file_of())
+        if engine == "pyshacl":
+            return validate(data, shapes, file_of=self.file_of())
+        return validate_graph(data, shapes, file_of=self.file_of())
 
     def asserted_graphs(self):
         """The non-empty named graphs of the input files; never the inferred graph, which
@@ -238,6 +244,21 @@ class StoredKnowledgeGraph(KnowledgeGraph):
     def asserted_graphs(self):
         return [self._named(name) for name in self.manifest["graphs"]]
 
+    def validate(self, shapes=None, *, include_inferred=False, engine="compiled"):
+        """As KnowledgeGraph.validate, reading the store's named graphs where they are (pyshacl
+        reads them through oxrdflib, one triple pattern at a time: minutes at world scale)."""
+        if engine == "pyshacl":
+            data = Graph()
+            for g in self.asserted_graphs() + ([self.inferred] if include_inferred else []):
+                for s, p, o in g:
+                    # oxrdflib gives "AG"^^xsd:string, which rdflib (so sh:in) tells from "AG"
+                    if isinstance(o, Literal) and o.datatype == XSD.string:
+                        o = Literal(str(o))
+                    data.add((s, p, o))
+            return validate(data, shapes, file_of=self.file_of())
+        graphs = list(self.manifest["graphs"]) + ([str(INFERRED_GRAPH)] if include_inferred else [])
+        return validate_store(self.store, shapes, data_graphs=graphs, file_of=self.file_of())
+
     def file_of(self):
         return _FileOfStore(self.store)
 
@@ -262,8 +283,8 @@ class _FileOfStore:
         import pyoxigraph as ox
         if not iri or not iri.startswith(("http://", "https://", "urn:", "file:")):
             return default
-        for row in self.store.query("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } LIMIT 1",
-                                    substitutions={ox.Variable("s"): ox.NamedNode(iri)}):
+        query = f"SELECT ?g ?s WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{INFERRED_GRAPH}>) }} LIMIT 1"
+        for row in self.store.query(query, substitutions={ox.Variable("s"): ox.NamedNode(iri)}):
             return row["g"].value.rsplit("/graph/", 1)[-1]
         return default
 
