@@ -327,7 +327,14 @@ def run_sparql_store(store, text, bindings=None, *, default_graph=None):
             return Result([], [], graph=graph)
         variables = [v.value for v in res.variables]
         width = range(len(variables))
-        rows = [tuple(to_rdflib(solution[i]) for i in width) for solution in res]
+        converted = {}      # terms repeat across rows (a source's title, a cycle); rdflib terms are immutable
+
+        def term(t):
+            found = converted.get(t)
+            if found is None and t is not None:
+                found = converted[t] = to_rdflib(t)
+            return found
+        rows = [tuple(term(solution[i]) for i in width) for solution in res]
     except SyntaxError as exc:
         raise QueryError(f"SPARQL error: syntax {exc}") from None
     except (OSError, ValueError, RuntimeError, TypeError) as exc:

@@ -1,4 +1,5 @@
 """Stored queries: self-describing files, bound parameters, clear errors, W3C result formats."""
+import collections
 import csv
 import io
 import json
@@ -22,6 +23,7 @@ CONTRACT = {
     "dialogues": ["partner", "name"],
     "obligations": ["obligation", "due", "body"],
     "sources": ["subject", "source", "title", "publisher", "date", "url"],
+    "source-summary": ["source", "title", "publisher", "date", "url", "facts"],
 }
 
 
@@ -52,6 +54,23 @@ def test_every_example_runs_on_the_bundled_data(kg, imported_kg, query):
 
 def test_public_contract_names_exist():
     assert set(CONTRACT) <= set(QueryCatalog().names())
+
+
+def test_source_summary_counts_the_facts_that_cite_each_source(kg):
+    """The world-wide view of sources equals a count over the graph's own dct:source triples."""
+    from rdflib import DCTERMS
+    raw = collections.Counter(str(o) for s, o in set(kg.graph.subject_objects(DCTERMS.source)))
+    rows = kg.query("source-summary").as_dicts()
+    assert {r["source"]: r["facts"] for r in rows} == {s: n for s, n in raw.items() if s in {r["source"] for r in rows}}
+    assert len(rows) >= 50 and [r["facts"] for r in rows] == sorted((r["facts"] for r in rows), reverse=True)
+    ohchr = kg.query("source-summary", {"publisher": "ohchr"}).as_dicts()
+    assert {r["publisher"] for r in ohchr} == {"OHCHR"}
+    assert "https://w3id.org/hrkg/id/source/ohchr-country-visits" in {r["source"] for r in ohchr}
+
+
+def test_sources_needs_a_state(kg):
+    with pytest.raises(ParameterError, match="state"):
+        kg.query("sources", {})
 
 
 def test_misspelt_parameter_is_an_error_with_a_suggestion(kg):

@@ -238,3 +238,41 @@ def test_materialised_review_counts_equal_the_raw_aggregate(tmp_path):
     assert len(generated) == counts["reviews"] == 4 * 6
     for review in generated:
         assert raw[review][:2] == [declared[review], declared_supported[review]], review
+
+
+WITHDRAWALS = Path(__file__).parent / "fixtures" / "withdrawals.ttl"
+
+
+@pytest.fixture(scope="module")
+def with_withdrawals(tmp_path_factory):
+    """The bundled data plus a synthetic state (XWD) that withdraws from two instruments, in memory
+    and as a store."""
+    location = tmp_path_factory.mktemp("withdrawals")
+    build([WITHDRAWALS], location)
+    return (KnowledgeGraph.open([WITHDRAWALS], use_cache=False),
+            KnowledgeGraph.open_store(location, build_if_needed=False))
+
+
+@pytest.mark.parametrize("as_of, op1, cat", [
+    ("2002-01-01", "signatory", "none"),
+    ("2004-01-01", "party", "none"),
+    ("2007-01-01", "party", "party"),
+    ("2009-01-01", "party", "none"),        # withdrew from CAT 2008-06-01
+    ("2011-01-01", "none", "none"),         # withdrew from ICCPR-OP1 2010-01-01: not "signatory" any more
+    ("2013-01-01", "none", "party"),        # acceded to CAT again 2012-06-01
+])
+def test_withdrawal_ends_party_status_on_the_store_as_in_memory(with_withdrawals, as_of, op1, cat):
+    memory, store = with_withdrawals
+    params = {"state": "XWD", "as_of": as_of}
+    here, there = memory.query("treaty-status", params), store.query("treaty-status", params)
+    assert multiset(there) == multiset(here)
+    status = {r["instrument"]: str(r["status"]) for r in there.as_dicts()}
+    assert (status["ICCPR-OP1"], status["CAT"]) == (op1, cat)
+    counts = [r for r in store.query("core-treaty-count", params).as_dicts()]
+    assert multiset(memory.query("core-treaty-count", params)) == multiset(store.query("core-treaty-count", params))
+    assert (int(counts[0]["core"]), int(counts[0]["protocols"])) == (cat == "party", op1 == "party")
+    for instrument, expected in (("CAT", cat), ("ICCPR-OP1", op1)):
+        p = {"instrument": instrument, "as_of": as_of}
+        parties = store.query("parties", p)
+        assert multiset(parties) == multiset(memory.query("parties", p))
+        assert ("XWD" in {str(r["state"]) for r in parties.as_dicts()}) == (expected == "party")

@@ -22,18 +22,23 @@ ACTION_KINDS = """VALUES (?class ?action) {
     (hrkg:Succession "succession") (hrkg:Withdrawal "withdrawal") (hrkg:Reservation "reservation")
     (hrkg:InterpretiveDeclaration "declaration") }"""
 
-# the IRI of each fact about a state, keyed as the stored queries report it
+# the IRI of each fact about a state, keyed as the stored queries report it (each branch a
+# sub-SELECT, so the bound state reaches it: see FACT_SOURCES)
 STATE_FACTS = """
 SELECT DISTINCT ?fact ?kind ?instrument ?action ?date ?cycle ?body ?start WHERE {
-  { ?fact hrkg:instrument ?i ; hrkg:date ?date ; a ?class .
-    { ?fact hrkg:signingState ?_state } UNION { ?fact hrkg:consentingState ?_state } UNION { ?fact hrkg:state ?_state }
-    %s
-    ?i hrkg:code ?instrument . BIND("action" AS ?kind) }
-  UNION { ?fact a hrkg:UPRReview ; hrkg:state ?_state ; hrkg:cycle ?c . ?c hrkg:code ?cycle . BIND("review" AS ?kind) }
-  UNION { ?fact a hrkg:ImplementationAssessment ; hrkg:review ?r . ?r hrkg:state ?_state ; hrkg:cycle ?c .
-          ?c hrkg:code ?cycle . BIND("assessment" AS ?kind) }
-  UNION { ?fact a org:Membership ; org:member ?_state ; org:organization ?o . ?o hrkg:code ?body .
-          OPTIONAL { ?fact hrkg:startDate ?start } BIND("membership" AS ?kind) }
+  { SELECT ?fact ?kind ?instrument ?action ?date WHERE {
+      ?fact hrkg:instrument ?i ; hrkg:date ?date ; a ?class .
+      { ?fact hrkg:signingState ?_state } UNION { ?fact hrkg:consentingState ?_state } UNION { ?fact hrkg:state ?_state }
+      %s
+      ?i hrkg:code ?instrument . BIND("action" AS ?kind) } }
+  UNION { SELECT ?fact ?kind ?cycle WHERE {
+      ?fact a hrkg:UPRReview ; hrkg:state ?_state ; hrkg:cycle ?c . ?c hrkg:code ?cycle . BIND("review" AS ?kind) } }
+  UNION { SELECT ?fact ?kind ?cycle WHERE {
+      ?fact a hrkg:ImplementationAssessment ; hrkg:review ?r . ?r hrkg:state ?_state ; hrkg:cycle ?c .
+      ?c hrkg:code ?cycle . BIND("assessment" AS ?kind) } }
+  UNION { SELECT ?fact ?kind ?body ?start WHERE {
+      ?fact a org:Membership ; org:member ?_state ; org:organization ?o . ?o hrkg:code ?body .
+      OPTIONAL { ?fact hrkg:startDate ?start } BIND("membership" AS ?kind) } }
 }""" % ACTION_KINDS
 
 INSTRUMENT_ACTIONS = """
@@ -53,6 +58,27 @@ SELECT DISTINCT ?fact ?state ?instrument ?action WHERE {
   %s
   ?s hrkg:code ?state . ?i hrkg:code ?instrument .
 }""" % ACTION_KINDS
+
+# the sources of the facts a page shows, fetched for that page only. Each branch is a sub-SELECT
+# so the page's bound parameter reaches it (a plain UNION branch would see it unbound), and each
+# looks up dct:source itself: joined outside, the store would scan every dct:source triple.
+FACT_SOURCES = """
+SELECT DISTINCT ?subject ?source ?title ?publisher ?date ?url WHERE {
+  %s
+  ?source dct:title ?title ; dct:publisher ?publisher .
+  OPTIONAL { ?source dct:date ?date }
+  OPTIONAL { ?source hrkg:url ?url }
+} ORDER BY ?subject ?source"""
+INSTRUMENT_SOURCES = FACT_SOURCES % """
+  { SELECT ?subject ?source WHERE { ?subject hrkg:instrument ?_instrument ; dct:source ?source } }
+  UNION { SELECT ?subject ?source WHERE { ?_instrument dct:source ?source . BIND(?_instrument AS ?subject) } }"""
+GROUP_SOURCES = FACT_SOURCES % """
+  { SELECT ?subject ?source WHERE {
+      ?m org:member ?s ; org:organization ?_group . ?subject hrkg:signingState ?s ; dct:source ?source } }
+  UNION { SELECT ?subject ?source WHERE {
+      ?m org:member ?s ; org:organization ?_group . ?subject hrkg:consentingState ?s ; dct:source ?source } }
+  UNION { SELECT ?subject ?source WHERE { ?subject org:member ?s ; org:organization ?_group ; dct:source ?source } }
+  UNION { SELECT ?subject ?source WHERE { ?_group dct:source ?source . BIND(?_group AS ?subject) } }"""
 
 UN_INSTRUMENTS = """
 SELECT ?instrument ?title ?kind WHERE {
@@ -96,6 +122,11 @@ def bound(kg, text, **values):
     if result.graph is not None:
         return result.graph
     return [{v: t for v, t in zip(result.vars, row) if t is not None} for row in result.rows]
+
+
+def cited(kg, text, **values):
+    """Source rows (as ``stored`` gives them) of a FACT_SOURCES query with ``values`` bound."""
+    return kg.sparql(inline_bindings(text, {"_" + k: v for k, v in values.items()})).as_dicts()
 
 
 def stored(kg, name, **params):
@@ -274,7 +305,7 @@ def instrument_page(kg, iri):
     code = code_of(iri)
     rows = describe(kg, iri)
     titles = {str(o.language or ""): str(o) for p, o, _ in rows if p == DCTERMS.title}
-    notes = Footnotes([r for r in stored(kg, "sources") ])
+    notes = Footnotes(cited(kg, INSTRUMENT_SOURCES, instrument=URIRef(iri)))
     actions = bound(kg, INSTRUMENT_ACTIONS, instrument=URIRef(iri))
     by_state = defaultdict(list)
     for a in actions:
@@ -329,7 +360,7 @@ def group_page(kg, iri):
                       and (m.get("term_end") is None or m["term_end"] >= today)})
     instruments = [dict(instrument=str(r["instrument"]), title=str(r["title"]),
                         core=str(r["kind"]).endswith("CoreTreaty")) for r in bound(kg, UN_INSTRUMENTS)]
-    notes = Footnotes(stored(kg, "sources"))
+    notes = Footnotes(cited(kg, GROUP_SOURCES, group=URIRef(iri)))
     fact_of = defaultdict(list)
     for row in bound(kg, GROUP_ACTIONS, group=URIRef(iri)):
         fact_of[(str(row["state"]), str(row["instrument"]), str(row["action"]))].append(row["fact"])
