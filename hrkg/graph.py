@@ -61,13 +61,10 @@ class KnowledgeGraph:
                 store_mod.build(None, location, progress=progress)
             else:
                 manifest = store_mod.read_manifest(current)
-                changed = store_mod.changed_inputs(manifest)
-                if changed or manifest.get("hrkg") != __version__:
-                    (progress or (lambda m: None))(
-                        f"inputs changed since the store was built ({', '.join(changed[:3]) or 'hrkg version'}); rebuilding")
-                    bundled = {str(p.resolve()) for p in store_mod.input_files()}
-                    extra = [i["path"] for i in manifest["inputs"] if i["path"] not in bundled]
-                    store_mod.build(extra, location, progress=progress)
+                reason = store_mod.stale_reason(manifest)
+                if reason:
+                    (progress or (lambda m: None))(f"{reason}; rebuilding the store at {location}")
+                    store_mod.build(store_mod.extra_inputs(manifest), location, force=True, progress=progress)
         store, manifest = store_mod.open_store(location)
         return StoredKnowledgeGraph(store, manifest, queries=queries)
 

@@ -27,7 +27,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from . import __version__
 from .errors import LoadError, StoreError
 from .infer import STATISTICS, instance_rules, is_noise, schema_closure
-from .load import FORMATS, INFERRED_GRAPH, default_files, expand_paths, graph_name, parse_file
+from .load import FORMATS, GRAPH_BASE, INFERRED_GRAPH, default_files, expand_paths, graph_name, parse_file
 from .namespaces import PREFIXES
 
 STORE_FORMAT = 1
@@ -126,6 +126,35 @@ def changed_inputs(manifest):
     return changed
 
 
+def stale_reason(manifest):
+    """Why a store must be rebuilt before it answers, or None: an input changed or vanished, hrkg
+    is another version, or the bundled data in use is not the copy the store was built from
+    (another checkout or installation sharing the cache folder, a bundled file added or removed)."""
+    changed = changed_inputs(manifest)
+    if changed:
+        return f"inputs changed since the store was built ({', '.join(changed[:3])})"
+    if manifest.get("hrkg") != __version__:
+        return f"built by hrkg {manifest.get('hrkg')}, this is {__version__}"
+    if "bundled" not in manifest:
+        return "built by an earlier hrkg that did not record which bundled data it read"
+    bundled = manifest["bundled"]
+    if bundled and sorted(bundled) != sorted(str(f.resolve()) for f in default_files()):
+        return "built from another copy of the bundled data"
+    return None
+
+
+def extra_inputs(manifest):
+    """The non-bundled files a store was built from, to build it again with them."""
+    if "extra" in manifest:
+        return manifest["extra"]
+    # an earlier manifest: the inputs not loaded into a bundle graph (graphs are in input order)
+    names = list(manifest["graphs"])
+    if len(names) == len(manifest["inputs"]):
+        return [i["path"] for i, g in zip(manifest["inputs"], names) if not g.startswith(GRAPH_BASE)]
+    bundled = {str(p.resolve()) for p in default_files()}
+    return [i["path"] for i in manifest["inputs"] if i["path"] not in bundled]
+
+
 # ---- progress ----------------------------------------------------------------------------------
 
 class Progress:
@@ -196,8 +225,13 @@ def build(paths=None, location=None, *, include_bundle=True, force=False, progre
         raise StoreError(f"{location}: cannot write the store: {exc.strerror or exc}") from None
     try:
         manifest = _compile(files, inputs, key, tmp, progress)
+        manifest["bundled"] = [str(f.resolve()) for f in (default_files() if include_bundle else [])]
+        manifest["extra"] = [str(Path(f).resolve()) for f in expand_paths(paths or ())]
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         final = location / f"build-{key[:20]}"
-        if final.exists():
+        if existing is not None and final.resolve() == existing.resolve():
+            final = location / f"build-{key[:20]}-{time.time_ns()}"   # forced: never remove the live store
+        elif final.exists():
             shutil.rmtree(final)
         os.replace(tmp, final)
         _swap_current(location, final)

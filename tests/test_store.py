@@ -1,8 +1,11 @@
 """The on-disk store: built once, rebuilt only on change, swapped atomically, and answering
 exactly what the in-memory rdflib graph answers."""
 import collections
+import datetime as dt
+import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -107,6 +110,50 @@ def test_a_command_rebuilds_a_store_whose_input_changed(tmp_path):
     kg = KnowledgeGraph.open_store(location, progress=messages.append)
     assert any("rebuilding" in m for m in messages)
     assert kg.codes.resolve("state", "Test spelling 3") == STATE.VNM
+
+
+def test_a_store_built_from_another_copy_of_the_bundled_data_is_rebuilt(tmp_path, monkeypatch):
+    """Two checkouts (or a checkout and an installed copy) share the default store folder. A store
+    built from one must not answer for the other, whose data may differ: here the other copy
+    dates Viet Nam's CAT signature a day later, and its first query must see that."""
+    from hrkg import load as load_mod, resources
+    location = tmp_path / "store"
+    build(None, location)
+    original = resources.bundle_dir
+    other = tmp_path / "other-checkout"
+    for kind in ("ontology", "data"):
+        shutil.copytree(original(kind), other / kind)
+    vnm = other / "data" / "treaties" / "vnm.ttl"
+    vnm.write_text(vnm.read_text(encoding="utf-8").replace('"2013-11-07"^^xsd:date', '"2013-11-08"^^xsd:date'),
+                   encoding="utf-8")
+    moved = lambda kind: other / kind if kind in ("ontology", "data") else original(kind)
+    monkeypatch.setattr(resources, "bundle_dir", moved)
+    monkeypatch.setattr(load_mod, "bundle_dir", moved)
+    messages = []
+    kg = KnowledgeGraph.open_store(location, progress=messages.append)
+    assert any("built from another copy of the bundled data; rebuilding" in m for m in messages), messages
+    signed = {r["instrument"]: r["date"] for r in kg.query("treaty-actions", {"state": "VNM"}).as_dicts()
+              if r["action"] == "signature"}
+    assert signed["CAT"] == dt.date(2013, 11, 8)
+    messages.clear()
+    KnowledgeGraph.open_store(location, progress=messages.append)       # and now it is up to date
+    assert not any("rebuilding" in m for m in messages)
+
+
+def test_a_store_from_before_the_bundle_record_is_rebuilt_with_its_extra_inputs(tmp_path):
+    extra = tmp_path / "extra.ttl"
+    extra.write_text(EXTRA.format(n=4), encoding="utf-8")
+    location = tmp_path / "store"
+    build([extra], location)
+    manifest_file = current_build(location) / "manifest.json"
+    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    del manifest["bundled"], manifest["extra"]
+    manifest_file.write_text(json.dumps(manifest), encoding="utf-8")
+    messages = []
+    kg = KnowledgeGraph.open_store(location, progress=messages.append)
+    assert any("earlier hrkg" in m and "rebuilding" in m for m in messages), messages
+    assert kg.codes.resolve("state", "Test spelling 4") == STATE.VNM
+    assert kg.manifest["extra"] == [str(extra.resolve())]
 
 
 def test_a_malformed_input_fails_the_build_and_keeps_the_previous_store(tmp_path):
