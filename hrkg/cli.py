@@ -4,6 +4,7 @@ Exit codes: 0 success (or the data conforms), 1 the data does not conform, 2 usa
 error (unknown query, parameter or code; unreadable or malformed file), 3 store error.
 """
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -310,6 +311,9 @@ def build_parser():
 
 def main(argv=None, out=None):
     out = out or sys.stdout
+    # rdflib logs a traceback for every ill-typed literal it reads (a date such as 2013-02-30);
+    # hrkg reports those itself (validate names the file, the resource and the shape)
+    logging.getLogger("rdflib.term").setLevel(logging.CRITICAL)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

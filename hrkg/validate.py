@@ -1,6 +1,9 @@
 """Step 3: SHACL validation with pySHACL, and the report in the formats contributors need."""
 import json
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 from xml.sax.saxutils import escape, quoteattr
 
 import pyshacl
@@ -88,7 +91,7 @@ def report_from_graph(report_graph, label_of, *, file_of=None):
             message="; ".join(messages) or "constraint not met",
             shape=str(report_graph.value(node, SH.sourceShape)),
             constraint=_short(report_graph, report_graph.value(node, SH.sourceConstraintComponent)),
-            defined_in=(file_of or {}).get(str(focus))))
+            defined_in=shown_file((file_of or {}).get(str(focus)))))
     results.sort(key=lambda r: (SEVERITY_ORDER.get(r.severity, 9), r.focus, r.shape or "", r.message))
     return ValidationReport(results, report_graph)
 
@@ -100,6 +103,18 @@ def _short(graph, term):
         return graph.namespace_manager.normalizeUri(term) if not hasattr(term, "language") else str(term)
     except Exception:
         return str(term)
+
+
+def shown_file(name):
+    """A contributor's file (its graph is named by a file: URI) as a path relative to the working
+    folder where it lies below it, as the user typed it; bundled files are already relative."""
+    if not name or not name.startswith("file:"):
+        return name
+    path = Path(url2pathname(urlparse(name).path))
+    try:
+        return path.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 # ---- output formats --------------------------------------------------------------------
@@ -141,28 +156,30 @@ def as_turtle(report, **_):
 
 
 def as_junit(report, *, strict=False):
-    """JUnit XML: one test case per shape, a failure per result (warnings fail only if strict)."""
-    by_shape = {}
-    for r in report.results:
-        by_shape.setdefault(r.shape or "shape", []).append(r)
+    """JUnit XML for CI systems: one test case per result, named by shape and resource and
+    grouped (classname) by the file that defines the resource, so a CI page lists each mistake
+    under its file. Violations are failures; warnings are passing cases with the message as
+    output, failures only with ``strict``. Conforming data is one passing case."""
     failing = lambda r: r.severity == "Violation" or (strict and r.severity == "Warning")
-    failures = sum(1 for r in report.results if failing(r))
     cases = []
-    for shape, results in sorted(by_shape.items()):
-        body = []
-        for r in results:
-            text = f"{r.focus} path={r.path or ''} value={r.value or ''} file={r.defined_in or ''}"
-            tag = "failure" if failing(r) else "system-out"
-            if tag == "failure":
-                body.append(f'<failure type={quoteattr(r.severity)} message={quoteattr(r.message)}>{escape(text)}</failure>')
-            else:
-                body.append(f"<system-out>{escape(r.severity + ': ' + r.message + ' ' + text)}</system-out>")
-        cases.append(f'  <testcase classname="hrkg.shapes" name={quoteattr(shape)}>{"".join(body)}</testcase>')
-    if not cases:
-        cases.append('  <testcase classname="hrkg.shapes" name="all shapes"/>')
+    for r in report.results:
+        shape = r.shape.rsplit("#", 1)[-1]
+        where = f"{r.focus}" + (f" path {r.path}" if r.path else "") + (f" value {r.value}" if r.value else "")
+        head = (f'  <testcase classname={quoteattr(r.defined_in or "hrkg")} '
+                f'name={quoteattr(f"{shape}: {r.focus_label or r.focus}")}>')
+        if failing(r):
+            body = (f"<failure type={quoteattr(r.severity)} message={quoteattr(r.message)}>"
+                    f"{escape(f'{where} (shape {r.shape})')}</failure>")
+        else:
+            body = f"<system-out>{escape(f'{r.severity}: {r.message} {where} (shape {r.shape})')}</system-out>"
+        cases.append(head + body + "</testcase>")
+    if not report.results:
+        cases.append('  <testcase classname="hrkg" name="all shapes conform"/>')
+    failures = sum(1 for r in report.results if failing(r))
     return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            f'<testsuite name="hrkg validate" tests="{len(cases)}" failures="{failures}" errors="0">\n'
-            + "\n".join(cases) + "\n</testsuite>\n")
+            f'<testsuites name="hrkg validate" tests="{len(cases)}" failures="{failures}" errors="0">\n'
+            f'<testsuite name="hrkg validate" tests="{len(cases)}" failures="{failures}" errors="0" skipped="0">\n'
+            + "\n".join(cases) + "\n</testsuite>\n</testsuites>\n")
 
 
 REPORT_FORMATS = {"text": as_text, "json": as_json, "ttl": as_turtle, "junit": as_junit}

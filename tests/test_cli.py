@@ -2,9 +2,14 @@
 import io
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
+from rdflib import Graph, Literal
+from rdflib.namespace import SH
 
 from hrkg.cli import build_parser, main
 
@@ -80,6 +85,28 @@ def test_validate_contributor_file_with_a_violation_exits_1(tmp_path, capsys):
     assert "https://w3id.org/hrkg/id/action/VNM-ICMW-signature" in focus
 
 
+def test_an_impossible_date_is_reported_once_by_validate_not_as_a_traceback(tmp_path):
+    """rdflib logs a traceback for a literal it cannot convert; the command reports it as a
+    violation naming the resource and the value instead (a separate process: logging as a user
+    sees it, without pytest's log capture)."""
+    contrib = tmp_path / "contrib.ttl"
+    contrib.write_text("""@prefix hrkg: <https://w3id.org/hrkg/ontology#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix dct: <http://purl.org/dc/terms/> .
+<https://w3id.org/hrkg/id/action/VNM-CAT-signature-2> a hrkg:Signature ;
+    hrkg:signingState <https://w3id.org/hrkg/id/state/VNM> ;
+    hrkg:instrument <https://w3id.org/hrkg/id/instrument/CAT> ;
+    hrkg:date "2013-02-30"^^xsd:date ;
+    dct:source <https://w3id.org/hrkg/id/source/untc-cat> .
+""")
+    done = subprocess.run([sys.executable, "-m", "hrkg", "validate", str(contrib)], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and "Failed to convert" not in done.stderr, done.stderr
+    assert "VNM-CAT-signature-2" in done.stdout and "2013-02-30" in done.stdout
+    assert "TreatyAction-date" in done.stdout
+
+
 def test_export_turtle_is_deterministic_and_nt_sorted(tmp_path, capsys):
     code, first, _ = run(["export", "--format", "nt"], capsys)
     assert code == 0
@@ -136,3 +163,65 @@ def test_validate_only_checks_a_contributor_file_without_the_bundle(capsys):
     report = json.loads(out)
     assert {r["shape"] for r in report["results"]} == {"https://w3id.org/hrkg/shapes#Signature-notAfterConsent"}
     assert all(r["defined_in"].endswith("Signature-notAfterConsent.ttl") for r in report["results"])
+
+
+THREE_MISTAKES = Path(__file__).parent / "fixtures" / "validate" / "three-mistakes.ttl"
+MISTAKES = {  # focus -> the shape it breaks
+    "https://w3id.org/hrkg/id/action/VNM-CRPD-signature-2": "https://w3id.org/hrkg/shapes#TreatyAction-date",
+    "https://w3id.org/hrkg/id/action/VNM-CAT-signature-late": "https://w3id.org/hrkg/shapes#Signature-notAfterConsent",
+    "https://w3id.org/hrkg/id/action/VNM-CAT-declaration-2": "https://w3id.org/hrkg/shapes#TreatyAction-source",
+}
+
+
+def test_validate_text_report_groups_by_severity_with_file_path_and_message(capsys):
+    code, out, _ = run(["validate", str(THREE_MISTAKES)], capsys)
+    assert code == 1
+    violations, warnings = out.split("Warnings (")
+    assert violations.startswith("Violations (3):")
+    for focus, shape in MISTAKES.items():
+        block = violations.split(f"<{focus}>")[1].split("  - ")[0]
+        assert re.search(r"file: +tests/fixtures/validate/three-mistakes\.ttl\n", block), block
+        assert f"shape:   {shape}\n" in block
+    assert "value:   2013-02-30" in violations and "path:    hrkg:date" in violations
+    assert "after https://w3id.org/hrkg/id/action/VNM-CAT-ratification (2015-02-05)" in violations
+    assert "file:    data/sources.ttl" in warnings          # bundled files by their path in the bundle
+    assert out.rstrip().endswith("does not conform: 3 violation(s), 7 warning(s)")
+
+
+def test_validate_json_and_turtle_reports_hold_the_same_three_violations(capsys):
+    code, out, _ = run(["validate", str(THREE_MISTAKES), "--format", "json"], capsys)
+    report = json.loads(out)
+    assert code == 1 and report["conforms"] is False and report["violations"] == 3
+    assert {r["focus"]: r["shape"] for r in report["results"] if r["severity"] == "Violation"} == MISTAKES
+    code, out, _ = run(["validate", str(THREE_MISTAKES), "--format", "ttl"], capsys)
+    g = Graph().parse(data=out, format="turtle")
+    assert code == 1 and (None, SH.conforms, Literal(False)) in g
+    violations = set(g.subjects(SH.resultSeverity, SH.Violation))
+    assert {str(g.value(r, SH.focusNode)): str(g.value(r, SH.sourceShape)) for r in violations} == MISTAKES
+
+
+def test_validate_junit_has_a_failing_case_per_violation_under_its_file(capsys):
+    code, out, _ = run(["validate", str(THREE_MISTAKES), "--format", "junit"], capsys)
+    assert code == 1
+    suite = ElementTree.fromstring(out.encode("utf-8")).find("testsuite")
+    cases = suite.findall("testcase")
+    failing = [c for c in cases if c.find("failure") is not None]
+    assert suite.get("tests") == str(len(cases)) == "10" and suite.get("failures") == "3"
+    assert {c.get("classname") for c in failing} == {"tests/fixtures/validate/three-mistakes.ttl"}
+    assert sorted(c.get("name") for c in failing) == sorted(
+        f"{shape.rsplit('#', 1)[1]}: {focus}" for focus, shape in MISTAKES.items())
+    date = next(c for c in failing if c.get("name").startswith("TreatyAction-date"))
+    assert "value 2013-02-30" in date.find("failure").text
+    # warnings pass unless --strict, then they fail too
+    code, out, _ = run(["validate", str(THREE_MISTAKES), "--format", "junit", "--strict"], capsys)
+    assert code == 1 and ElementTree.fromstring(out.encode("utf-8")).find("testsuite").get("failures") == "10"
+
+
+def test_validate_exit_codes_warnings_fail_only_with_strict(capsys):
+    assert run(["validate"], capsys)[0] == 0               # the bundle: 0 violations, 7 warnings
+    code, out, _ = run(["validate", "--strict"], capsys)
+    assert code == 1 and out.rstrip().endswith("does not conform: 0 violation(s), 7 warning(s)")
+    code, out, err = run(["validate", "no/such/file.ttl"], capsys)
+    assert code == 2 and out == "" and "no/such/file.ttl" in err
+    code, out, _ = run(["validate", "--format", "junit"], capsys)
+    assert code == 0 and ElementTree.fromstring(out.encode("utf-8")).find("testsuite").get("failures") == "0"
