@@ -225,3 +225,19 @@ def test_validate_exit_codes_warnings_fail_only_with_strict(capsys):
     assert code == 2 and out == "" and "no/such/file.ttl" in err
     code, out, _ = run(["validate", "--format", "junit"], capsys)
     assert code == 0 and ElementTree.fromstring(out.encode("utf-8")).find("testsuite").get("failures") == "0"
+
+
+def test_the_ci_recipes_run_commands_that_exist_and_match_the_readme():
+    """The GitHub Actions job and the pre-commit hooks call 'hrkg validate' with arguments the CLI
+    accepts, and the README shows this repository's job as it is."""
+    root = README.parent
+    workflow = (root / ".github" / "workflows" / "validate.yml").read_text(encoding="utf-8")
+    hooks = [(root / name).read_text(encoding="utf-8") for name in (".pre-commit-config.yaml", ".pre-commit-hooks.yaml")]
+    commands = re.findall(r"(?:^\s+|entry: )(hrkg [^|>\n]*)", workflow + "\n".join(hooks), re.M)
+    assert len(commands) == 4
+    for command in commands:
+        args = build_parser().parse_args(command.split()[1:])
+        assert args.func.__name__ == "cmd_validate"
+    job = workflow[workflow.index("name: validate"):]
+    assert job in README.read_text(encoding="utf-8")
+    assert re.search(r"^\"\$venv/bin/hrkg\" validate\b", (root / ".ci" / "run").read_text(encoding="utf-8"), re.M)
