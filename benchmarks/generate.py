@@ -11,7 +11,9 @@ skipped, so the generated graph plus the bundled data still validates.
 
     python benchmarks/generate.py --out /tmp/hrkg-bench [--scale 1.0] [--seed 2026] [--csv]
 
-writes world.nt (and with --csv upr.csv, the same recommendations as a UPR export).
+writes world.nt (and with --csv upr.csv, the same recommendations as a UPR export shaped like the
+real ones: states by name in their usual spellings, any case, Latin-1 with bare CR line endings,
+some texts with quoted line breaks and HTML entities).
 """
 import argparse
 import csv
@@ -23,7 +25,7 @@ import time
 from pathlib import Path
 
 from rdflib import Graph, URIRef
-from rdflib.namespace import RDF
+from rdflib.namespace import RDF, SKOS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from hrkg.load import default_files  # noqa: E402
@@ -82,14 +84,34 @@ def bundled():
             acted.add((str(g.value(st, HRKG.code)), str(g.value(inst, HRKG.code))))
     reviews = {(str(g.value(g.value(r, HRKG.state), HRKG.code)), str(g.value(g.value(r, HRKG.cycle), HRKG.code)))
                for r in g.subjects(RDF.type, HRKG.UPRReview)}
-    return states, adopted, acted, reviews
+    return states, adopted, acted, reviews, spellings(g, states)
+
+
+def spellings(g, states):
+    """Each state's English names as the bundled data records them (preferred, alternative and
+    former names) that Latin-1 can encode, for a real-shaped export."""
+    out = {}
+    for code in states:
+        s = URIRef(f"{B}id/state/{code}")
+        names = [str(n) for p in (SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel) for n in g.objects(s, p)
+                 if getattr(n, "language", None) in (None, "en")]
+        out[code] = sorted(n for n in set(names) if n.encode("latin-1", "ignore").decode("latin-1") == n) or [code]
+    return out
+
+
+def spelled(rng, names):
+    """One of a state's names, as a file might write it."""
+    name = rng.choice(names)
+    roll = rng.random()
+    return name.upper() if roll < 0.05 else name.lower() if roll < 0.08 else name
 
 
 def generate(out_dir, *, scale=1.0, seed=2026, write_csv=False, progress=print):
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
-    states, adopted, acted, reviews = bundled()
+    states, adopted, acted, reviews, names = bundled()
+    csv_rng = random.Random(seed + 1)      # its own sequence: world.nt stays the same with or without --csv
     n_states = max(2, round(len(states) * min(scale, 1.0)))
     states_used = states[:n_states]
     recs_mean = 250 * (scale if scale < 1 else 1)
@@ -142,7 +164,11 @@ def generate(out_dir, *, scale=1.0, seed=2026, write_csv=False, progress=print):
                     for theme in themes:
                         w(f"{rec} <{O}theme> {lit(theme)} .\n")
                     if write_csv:
-                        csv_rows.append([s, by, wording, text, session, cycle, category, ", ".join(themes), para])
+                        shown = wording
+                        if k % 40 == 0:      # what real exports carry: entities and line breaks in quoted text
+                            shown = f"{wording} &amp; report on it\r(joint recommendation)"
+                        csv_rows.append([spelled(csv_rng, names[s]), spelled(csv_rng, names[by]), shown, text,
+                                         session, cycle, category, ", ".join(themes), para])
                 counts["recommendations"] += n
                 if (s, cycle) in reviews:
                     continue
@@ -160,8 +186,8 @@ def generate(out_dir, *, scale=1.0, seed=2026, write_csv=False, progress=print):
             progress(f"cycle {cycle}: {counts['recommendations']:,} recommendations so far "
                      f"({time.monotonic() - started:.0f} s)")
     if write_csv:
-        with open(out_dir / "upr.csv", "w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh)
+        with open(out_dir / "upr.csv", "w", encoding="latin-1", newline="") as fh:
+            writer = csv.writer(fh, lineterminator="\r")
             writer.writerow(["State under Review", "Recommending State", "Recommendation", "Response",
                              "Session", "Cycle", "Action Category", "Issues", "Paragraph"])
             writer.writerows(csv_rows)

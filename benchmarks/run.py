@@ -5,7 +5,9 @@
 Steps, each measured on this machine:
 1. ``benchmarks/generate.py --csv``: the synthetic world (195 states, 18 instruments, four UPR
    cycles of ~250 recommendations per state) as world.nt, and its recommendations as upr.csv.
-2. ``hrkg import upr upr.csv``: the CSV importer over the ~200,000-row export (time, peak memory).
+2. ``hrkg import upr upr.csv``: the CSV importer over the ~200,000-row export, written as real
+   ones are (Latin-1, bare CR line endings, states by name): time, peak memory, and whether every
+   row became one recommendation with every state name resolved.
 3. ``hrkg build world.nt``: ontology + bundled data + world.nt + inference into a fresh store.
 4. ``hrkg validate``: the compiled SHACL validator over the built store.
 5. store size on disk; cold start of a ``hrkg query`` process (median of 3).
@@ -16,7 +18,9 @@ Steps, each measured on this machine:
 Peak memory of a step is the child process's maximum resident set size (``os.wait4``).
 """
 import argparse
+import csv
 import os
+import re
 import shlex
 import signal
 import statistics
@@ -37,11 +41,12 @@ def log(message):
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def run_step(label, argv, *, env=None):
-    """Run ``argv``; return (seconds, peak RSS bytes, stdout). Exits if the step fails."""
+def run_step(label, argv, *, env=None, stderr=None):
+    """Run ``argv``; return (seconds, peak RSS bytes, stdout). Exits if the step fails. ``stderr``:
+    a file for the step's standard error (default: this process's)."""
     log(f"{label}: {' '.join(shlex.quote(str(a)) for a in argv)}")
     started = time.perf_counter()
-    proc = subprocess.Popen([str(a) for a in argv], stdout=subprocess.PIPE, stderr=None, env=env, text=True)
+    proc = subprocess.Popen([str(a) for a in argv], stdout=subprocess.PIPE, stderr=stderr, env=env, text=True)
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -149,12 +154,23 @@ def main(argv=None):
     t, _, _ = run_step("generate", [sys.executable, ROOT / "benchmarks" / "generate.py", "--out", out,
                                     "--scale", args.scale, "--csv"], env=env)
     world = out / "world.nt"
-    csv_rows = sum(1 for _ in open(out / "upr.csv", encoding="utf-8")) - 1
+    with open(out / "upr.csv", encoding="latin-1", newline="") as fh:
+        csv_rows = sum(1 for _ in csv.reader(fh)) - 1
     rows.append(("generate world.nt + upr.csv", f"{t:.1f} s", "", ""))
 
-    t, rss, _ = run_step("import", hrkg + ["import", "upr", out / "upr.csv", "-o", out / "upr-imported.nt",
-                                           "-q", "--publisher", "hrkg benchmarks"], env=env)
-    rows.append((f"import upr ({csv_rows:,} CSV rows)", f"{t:.1f} s, peak {fmt_bytes(rss)}", "", ""))
+    with open(out / "import.log", "w+", encoding="utf-8") as summary:
+        t, rss, _ = run_step("import", hrkg + ["import", "upr", out / "upr.csv", "-o", out / "upr-imported.nt",
+                                               "--publisher", "hrkg benchmarks"], env=env, stderr=summary)
+        summary.seek(0)
+        text = summary.read()
+    sys.stderr.write(text)
+    counts = re.search(r"rows read ([\d,]+); records ([\d,]+); rows rejected ([\d,]+)", text)
+    read, records, rejected = (int(n.replace(",", "")) for n in counts.groups())
+    unresolved = "unresolved names" in text
+    rows.append((f"import upr: {csv_rows:,} rows, Latin-1, bare CR, state names",
+                 f"{t:.1f} s, peak {fmt_bytes(rss)}; {records:,} recommendations, {rejected} rejected, "
+                 f"{'some' if unresolved else 'no'} unresolved names", "one per row",
+                 records == csv_rows == read and not unresolved))
 
     t, rss, text = run_step("build", hrkg + ["build", "--store", store, "--force", "-q", world], env=env)
     build_peak = rss
