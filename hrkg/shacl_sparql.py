@@ -38,7 +38,7 @@ from rdflib.namespace import RDF, RDFS, SH, SKOS, XSD
 
 from .errors import UnsupportedShapeError
 from .load import INFERRED_GRAPH
-from .validate import load_shapes, report_from_graph
+from .validate import LABEL_PROPERTIES, load_shapes, report_from_graph
 
 # Constraint parameters evaluated here (sh:flags and the qualified counts belong to others).
 SUPPORTED = {
@@ -999,14 +999,15 @@ class _Evaluator:
 
     # -- what the report shows about focus nodes ---------------------------------------------------------
     def labels(self, focus_nodes):
-        """skos:prefLabel (English first) or rdfs:label of each focus IRI, as rdflib Literals."""
+        """skos:prefLabel, else rdfs:label, else dct:title (English first) of each focus IRI, as rdflib Literals."""
         found = {}
         iris = sorted(str(f) for f in focus_nodes if isinstance(f, ox.NamedNode))
         for chunk in _chunks(iris, 500):
             rows = self.select(f"SELECT ?f ?p ?l WHERE {{ VALUES ?f {{ {' '.join(chunk)} }} "
-                               f"VALUES ?p {{ <{SKOS.prefLabel}> <{RDFS.label}> }} ?f ?p ?l }} {_DATASET}")
+                               f"VALUES ?p {{ {' '.join(f'<{p}>' for p in LABEL_PROPERTIES)} }} ?f ?p ?l }} {_DATASET}")
             for r in rows:
-                key = (r["p"].value != str(SKOS.prefLabel), getattr(r["l"], "language", None) != "en", str(r["l"]))
+                key = (LABEL_PROPERTIES.index(URIRef(r["p"].value)), getattr(r["l"], "language", None) != "en",
+                       str(r["l"]))
                 node = URIRef(r["f"].value)
                 if node not in found or key < found[node][0]:
                     found[node] = (key, _to_rdflib(r["l"]))

@@ -11,7 +11,7 @@ from rdflib import Graph
 from rdflib.namespace import SH
 
 from .load import parse_file
-from .namespaces import RDFS, SKOS, bind_prefixes
+from .namespaces import DCTERMS, RDFS, SKOS, bind_prefixes
 from .resources import bundle_files
 
 SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
@@ -49,6 +49,10 @@ class ValidationReport:
         return not bad
 
 
+# What names a focus node in a report, best first: sources have only a title.
+LABEL_PROPERTIES = (SKOS.prefLabel, RDFS.label, DCTERMS.title)
+
+
 def load_shapes(paths=None):
     """The bundled shapes (or the given files) in one graph."""
     shapes = Graph()
@@ -67,8 +71,16 @@ def validate(data_graph, shapes=None, *, file_of=None):
         data_graph, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True,
         abort_on_first=False, meta_shacl=False)
     return report_from_graph(
-        report_graph, lambda focus: data_graph.value(focus, SKOS.prefLabel) or data_graph.value(focus, RDFS.label),
-        file_of=file_of)
+        report_graph, lambda focus: label_in(data_graph, focus), file_of=file_of)
+
+
+def label_in(graph, node):
+    """The node's first label by LABEL_PROPERTIES, English preferred, or None."""
+    for prop in LABEL_PROPERTIES:
+        labels = sorted(graph.objects(node, prop), key=lambda l: (getattr(l, "language", None) != "en", str(l)))
+        if labels:
+            return labels[0]
+    return None
 
 
 def report_from_graph(report_graph, label_of, *, file_of=None):

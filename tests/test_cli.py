@@ -185,6 +185,8 @@ def test_validate_text_report_groups_by_severity_with_file_path_and_message(caps
     assert "value:   2013-02-30" in violations and "path:    hrkg:date" in violations
     assert "after https://w3id.org/hrkg/id/action/VNM-CAT-ratification (2015-02-05)" in violations
     assert "file:    data/sources.ttl" in warnings          # bundled files by their path in the bundle
+    # a focus node is named by its label, else its title, then its IRI
+    assert "  - Eleventh Australia-Vietnam Human Rights Dialogue <https://w3id.org/hrkg/id/source/dfat-2014-08-01>\n" in warnings
     assert out.rstrip().endswith("does not conform: 3 violation(s), 7 warning(s)")
 
 
@@ -221,6 +223,7 @@ def test_validate_exit_codes_warnings_fail_only_with_strict(capsys):
     assert run(["validate"], capsys)[0] == 0               # the bundle: 0 violations, 7 warnings
     code, out, _ = run(["validate", "--strict"], capsys)
     assert code == 1 and out.rstrip().endswith("does not conform: 0 violation(s), 7 warning(s)")
+    assert "  - Eleventh Australia-Vietnam Human Rights Dialogue <https://w3id.org/hrkg/id/source/dfat-2014-08-01>\n" in out
     code, out, err = run(["validate", "no/such/file.ttl"], capsys)
     assert code == 2 and out == "" and "no/such/file.ttl" in err
     code, out, _ = run(["validate", "--format", "junit"], capsys)
