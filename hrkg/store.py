@@ -138,7 +138,7 @@ def stale_reason(manifest):
     if "bundled" not in manifest:
         return "built by an earlier hrkg that did not record which bundled data it read"
     bundled = manifest["bundled"]
-    if bundled and sorted(bundled) != sorted(str(f.resolve()) for f in default_files()):
+    if bundled and sorted(bundled) != sorted(_resolved(default_files())):
         return "built from another copy of the bundled data"
     return None
 
@@ -151,8 +151,13 @@ def extra_inputs(manifest):
     names = list(manifest["graphs"])
     if len(names) == len(manifest["inputs"]):
         return [i["path"] for i, g in zip(manifest["inputs"], names) if not g.startswith(GRAPH_BASE)]
-    bundled = {str(p.resolve()) for p in default_files()}
+    bundled = set(_resolved(default_files()))
     return [i["path"] for i in manifest["inputs"] if i["path"] not in bundled]
+
+
+def _resolved(files):
+    """Absolute paths as a manifest records them."""
+    return [str(Path(f).resolve()) for f in files]
 
 
 # ---- progress ----------------------------------------------------------------------------------
@@ -188,11 +193,6 @@ def read_manifest(build_dir):
         raise StoreError(f"{build_dir}: not a usable hrkg store ({exc})") from None
 
 
-def input_files(paths=None, *, include_bundle=True):
-    """The files a build reads: the bundled ontology and data, then ``paths`` (folders expanded)."""
-    return (list(default_files()) if include_bundle else []) + expand_paths(paths or ())
-
-
 def build(paths=None, location=None, *, include_bundle=True, force=False, progress=None):
     """Compile the inputs into a new store at ``location`` unless the current one has the same
     inputs. Returns the manifest of the store in use afterwards (``manifest["built"]`` says
@@ -203,7 +203,10 @@ def build(paths=None, location=None, *, include_bundle=True, force=False, progre
     """
     progress = progress or Progress(quiet=True)
     location = Path(location or default_location())
-    files = input_files(paths, include_bundle=include_bundle)
+    # the files a build reads: the bundled ontology and data, then ``paths`` (folders expanded)
+    bundled = list(default_files()) if include_bundle else []
+    extra = expand_paths(paths or ())
+    files = bundled + extra
     progress(f"checking {len(files)} input file(s)")
     inputs = describe_inputs(files)
     key = fingerprint(inputs)
@@ -225,8 +228,8 @@ def build(paths=None, location=None, *, include_bundle=True, force=False, progre
         raise StoreError(f"{location}: cannot write the store: {exc.strerror or exc}") from None
     try:
         manifest = _compile(files, inputs, key, tmp, progress)
-        manifest["bundled"] = [str(f.resolve()) for f in (default_files() if include_bundle else [])]
-        manifest["extra"] = [str(Path(f).resolve()) for f in expand_paths(paths or ())]
+        manifest["bundled"] = _resolved(bundled)
+        manifest["extra"] = _resolved(extra)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         final = location / f"build-{key[:20]}"
         if existing is not None and final.resolve() == existing.resolve():
@@ -248,6 +251,7 @@ def build(paths=None, location=None, *, include_bundle=True, force=False, progre
 
 
 def _compile(files, inputs, key, folder, progress):
+    """Load and infer into ``folder``; returns the manifest, which build() completes and writes."""
     started = time.monotonic()
     store = ox.Store(str(folder / "oxigraph"))
     counts = {}
@@ -272,7 +276,6 @@ def _compile(files, inputs, key, folder, progress):
         "seconds": {"load": round(load_seconds, 2), "infer": round(infer_seconds, 2),
                     "total": round(time.monotonic() - started, 2)},
     }
-    (folder / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     return manifest
 
 
