@@ -1,14 +1,23 @@
 """Step 5: write the graph (asserted, optionally with inferred triples) as RDF files.
 
 Every format is written so the same graph always gives the same bytes: blank nodes are relabelled
-canonically, N-Triples and N-Quads lines are sorted, TriG graphs come in IRI order and JSON-LD
-nodes in ``@id`` order. TriG and N-Quads keep one named graph per source file (see load.py
-graph_name), plus ``.../graph/inferred`` with ``include_inferred``.
+canonically, N-Triples and N-Quads statements are sorted, Turtle, TriG, RDF/XML and JSON-LD are
+written from the statements in that order (TriG graph by graph, in IRI order). TriG and N-Quads
+keep one named graph per source file (see load.py graph_name), plus ``.../graph/inferred`` with
+``include_inferred``.
+
+Exports stream: the statements are serialized by pyoxigraph (canonical N-Triples: every control
+character escaped, so a statement is exactly one line and ``\\n`` is the only line separator in the
+file), sorted as whole statements, and written in blocks. A built store is read quad by quad
+without going through rdflib, so a million triples export in seconds and a few hundred MB.
 """
+import io
+import itertools
 import json
 import re
 
-from rdflib import BNode, Graph, Literal, URIRef
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal
 from rdflib.compare import to_canonical_graph
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import RDF, XSD
@@ -16,11 +25,16 @@ from rdflib.namespace import RDF, XSD
 from .context import CONTEXT, CONTEXT_URL
 from .errors import UsageError
 from .load import INFERRED_GRAPH
-from .namespaces import bind_prefixes
+from .namespaces import PREFIXES, bind_prefixes
 
 EXPORT_FORMATS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "xml": "xml", "trig": "trig",
                   "nq": "nquads"}
 JSONLD_CONTEXT_URL = CONTEXT_URL
+_PREFIX_MAP = {prefix: str(ns) for prefix, ns in PREFIXES.items()}
+_BLOCK = 20_000   # statements per write
+# characters XML 1.0 cannot carry at all (not even as &#...;): C0 controls but tab, LF, CR; U+FFFE/F
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_XML_NAME_END = re.compile(r"[A-Za-z_][\w.-]*$")
 
 
 def export(dataset, fmt, *, inferred_graph=None, include_inferred=False, jsonld_context="url"):
@@ -29,30 +43,57 @@ def export(dataset, fmt, *, inferred_graph=None, include_inferred=False, jsonld_
     ``dataset`` holds the asserted triples, one named graph per file. JSON-LD is compacted with
     the published context, referenced by its URL (``jsonld_context="url"``) or embedded
     (``"inline"``, a self-contained file). Raises UsageError for an unknown format, and for a
-    graph RDF/XML cannot express (a predicate IRI that does not end in an XML name).
+    graph RDF/XML cannot express (a predicate IRI that does not end in an XML name, a literal
+    with a character XML 1.0 forbids).
     """
+    source = _DatasetSource(named_graphs(dataset, inferred_graph if include_inferred else None))
+    out = io.BytesIO()
+    write(source, fmt, out, jsonld_context=jsonld_context)
+    return out.getvalue().decode("utf-8")
+
+
+def export_graph(kg, fmt, out, *, include_inferred=False, jsonld_context="url"):
+    """Write the export of a KnowledgeGraph (or StoredKnowledgeGraph) to the binary file ``out``.
+
+    A built store is read straight from pyoxigraph, never copied into rdflib; the bytes are the
+    same as ``kg.export(fmt)``. Raises UsageError as ``export`` does, before anything is written.
+    """
+    if getattr(kg, "manifest", None) is not None and getattr(kg, "store", None) is not None:
+        source = _StoreSource(kg.store, kg.manifest, include_inferred)
+    else:
+        named = sorted(((g.identifier, g) for g in kg.asserted_graphs() if len(g)), key=lambda p: str(p[0]))
+        if include_inferred and len(kg.inferred):
+            named.append((INFERRED_GRAPH, kg.inferred))
+        source = _DatasetSource(named)
+    write(source, fmt, out, jsonld_context=jsonld_context)
+
+
+def write(source, fmt, out, *, jsonld_context="url"):
+    """Write ``source`` (a _DatasetSource or _StoreSource) as ``fmt`` to the binary file ``out``."""
     if fmt not in EXPORT_FORMATS:
         raise UsageError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
     if jsonld_context not in ("url", "inline"):
         raise UsageError(f"unknown JSON-LD context mode {jsonld_context!r}; choose url or inline")
-    named = named_graphs(dataset, inferred_graph if include_inferred else None)
-    if fmt == "trig":
-        return to_trig(named)
     if fmt == "nq":
-        return to_nquads(named)
-    flat = Graph()
-    for _, graph in named:
-        for triple in graph:
-            flat.add(triple)
-    flat = canonical(flat)
+        return _write_blocks(out, _sorted_unique(_nquads(source)))
+    if fmt == "trig":
+        return ox.serialize(_triples(_trig_quads(source), quads=True), _Writer(out), ox.RdfFormat.TRIG,
+                            prefixes=_PREFIX_MAP)
+    lines = _sorted_unique(_flat_lines(source, rdfxml=fmt == "xml"))
     if fmt == "nt":
-        return to_ntriples(flat)
+        return _write_blocks(out, lines)
     if fmt == "ttl":
-        return bind_prefixes(flat).serialize(format="turtle")
+        return ox.serialize(_triples(_blocks(lines)), _Writer(out), ox.RdfFormat.TURTLE, prefixes=_PREFIX_MAP)
     if fmt == "xml":
-        return to_rdfxml(flat)
-    return to_jsonld(flat, context=CONTEXT if jsonld_context == "inline" else CONTEXT_URL)
+        # XML turns a raw CR into LF when it reads it back: write it as a character reference
+        # (pyoxigraph lays the file out with LF and tab only, so every CR is a literal's)
+        ox.serialize(_triples(_blocks(lines)), _Writer(out, cr=True), ox.RdfFormat.RDF_XML, prefixes=_PREFIX_MAP)
+        return out.write(b"\n")
+    context = CONTEXT if jsonld_context == "inline" else CONTEXT_URL
+    return _write_jsonld(_triples(_blocks(lines)), out, context)
 
+
+# ---- where the triples come from ----------------------------------------------------------------
 
 def named_graphs(dataset, inferred_graph=None):
     """[(graph IRI, Graph)] of the non-empty graphs in IRI order, the inferred one last; a
@@ -63,6 +104,204 @@ def named_graphs(dataset, inferred_graph=None):
     if inferred_graph is not None and len(inferred_graph):
         out.append((INFERRED_GRAPH, inferred_graph))
     return out
+
+
+class _DatasetSource:
+    """rdflib graphs: [(name or None, Graph)] in export order."""
+
+    def __init__(self, named):
+        self.named = named
+
+    def graphs(self):
+        from .store import to_ox
+        for name, graph in self.named:
+            def triples(graph=graph):
+                for s, p, o in graph:
+                    try:
+                        yield ox.Triple(to_ox(s), to_ox(p), to_ox(o))
+                    except (TypeError, ValueError) as exc:
+                        raise UsageError(f"cannot export the triple {s.n3()} {p.n3()} {o.n3()}: {exc}") from None
+            yield (None if name is None else str(name)), triples
+
+
+class _StoreSource:
+    """A built store's named graphs (manifest order is input order; export order is IRI order)."""
+
+    def __init__(self, store, manifest, include_inferred):
+        self.store = store
+        self.names = sorted(name for name, count in manifest["graphs"].items() if count)
+        if include_inferred and manifest.get("inferred_triples"):
+            self.names.append(str(INFERRED_GRAPH))
+
+    def graphs(self):
+        for name in self.names:
+            def triples(name=name):
+                for quad in self.store.quads_for_pattern(None, None, None, ox.NamedNode(name)):
+                    yield quad.triple
+            yield name, triples
+
+
+# ---- statements ----------------------------------------------------------------------------------
+
+def _statements(triples, label_prefix):
+    """Canonical N-Triples lines (bytes, no line break) of ``triples``; blank nodes relabelled
+    canonically (``label_prefix`` + hash). Only the few triples with a blank node go through
+    rdflib's canonicalisation; the rest are serialized by pyoxigraph as they stream past."""
+    blank = []
+
+    def plain():
+        for t in triples:
+            if isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode):
+                blank.append(t)
+            else:
+                yield t
+    data = ox.serialize(plain(), format=ox.RdfFormat.N_TRIPLES)
+    lines = data.split(b"\n")
+    del data
+    lines.pop()   # after the last line break
+    if blank:
+        lines += _canonical_blank(blank, label_prefix)
+    return lines
+
+
+def _canonical_blank(triples, label_prefix):
+    from .store import to_ox, to_rdflib
+    graph = Graph()
+    for t in triples:
+        graph.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
+    relabelled = [ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in canonical(graph, label_prefix=label_prefix)]
+    return ox.serialize(relabelled, format=ox.RdfFormat.N_TRIPLES).split(b"\n")[:-1]
+
+
+def _flat_lines(source, *, rdfxml=False):
+    """Every graph's statements as N-Triples lines (the union: duplicates removed later)."""
+    check = _RdfXmlCheck() if rdfxml else None
+    lines, blank = [], []
+    for _, triples in source.graphs():
+        lines += _statements(_split_blank(triples(), blank, check), "")
+    if blank:
+        lines += _canonical_blank(blank, "")
+    if check is not None:
+        check.raise_if_needed()
+    return lines
+
+
+def _split_blank(triples, blank, check=None):
+    """Triples without blank nodes; those with one go to ``blank`` (canonicalised over the union)."""
+    for t in triples:
+        if check is not None:
+            check(t)
+        if isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode):
+            blank.append(t)
+        else:
+            yield t
+
+
+def _nquads(source):
+    """N-Quads lines: each statement in the graph of the file it came from; blank nodes are
+    labelled per graph (``g<index>`` + hash), so those of different files stay apart."""
+    lines = []
+    for index, (name, triples) in enumerate(source.graphs()):
+        suffix = b" ." if name is None else b" <" + name.encode("utf-8") + b"> ."
+        lines += [line[:-2] + suffix for line in _statements(triples(), f"g{index}")]
+    return lines
+
+
+def _trig_quads(source):
+    """N-Quads blocks, graph after graph, each graph's statements sorted."""
+    for index, (name, triples) in enumerate(source.graphs()):
+        suffix = b" ." if name is None else b" <" + name.encode("utf-8") + b"> ."
+        lines = _sorted_unique(_statements(triples(), f"g{index}"))
+        for start in range(0, len(lines), _BLOCK):
+            yield b"".join(line[:-2] + suffix + b"\n" for line in lines[start:start + _BLOCK])
+
+
+def _sorted_unique(lines):
+    """Whole statements in byte (= code point) order, each once."""
+    lines.sort()
+    return [line for line, _ in itertools.groupby(lines)]
+
+
+def _blocks(lines):
+    for start in range(0, len(lines), _BLOCK):
+        yield b"\n".join(lines[start:start + _BLOCK]) + b"\n"
+
+
+def _write_blocks(out, lines):
+    for block in _blocks(lines):
+        out.write(block)
+
+
+class _BlockReader(io.RawIOBase):
+    """A readable binary stream over an iterator of byte blocks (for pyoxigraph's parser)."""
+
+    def __init__(self, blocks):
+        self._blocks = iter(blocks)
+        self._view, self._pos = memoryview(b""), 0
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        while self._pos >= len(self._view):
+            block = next(self._blocks, None)
+            if block is None:
+                return 0
+            self._view, self._pos = memoryview(block), 0
+        n = min(len(buffer), len(self._view) - self._pos)
+        buffer[:n] = self._view[self._pos:self._pos + n]
+        self._pos += n
+        return n
+
+
+def _triples(blocks, *, quads=False):
+    """Parse N-Triples (or N-Quads) blocks back into pyoxigraph terms, in order."""
+    stream = io.BufferedReader(_BlockReader(blocks), buffer_size=1 << 20)
+    parsed = ox.parse(stream, ox.RdfFormat.N_QUADS if quads else ox.RdfFormat.N_TRIPLES)
+    return parsed if quads else (quad.triple for quad in parsed)
+
+
+class _Writer:
+    """What pyoxigraph writes to: ``out``, with every CR written as ``&#13;`` when ``cr``."""
+
+    def __init__(self, out, cr=False):
+        self.out, self.cr = out, cr
+
+    def write(self, data):
+        data = bytes(data)
+        self.out.write(data.replace(b"\r", b"&#13;") if self.cr else data)
+        return len(data)
+
+    def flush(self):
+        pass
+
+
+class _RdfXmlCheck:
+    """What RDF/XML cannot carry: a predicate IRI that does not end in an XML name (it becomes
+    the element name), a literal with a character XML 1.0 forbids even as a reference."""
+
+    def __init__(self):
+        self.predicates = set()
+        self.literal = None
+
+    def __call__(self, t):
+        self.predicates.add(t.predicate.value)
+        o = t.object
+        if self.literal is None and isinstance(o, ox.Literal):
+            found = _XML_FORBIDDEN.search(o.value)
+            if found:
+                self.literal = (t.subject, t.predicate, found.group())
+
+    def raise_if_needed(self):
+        for p in sorted(self.predicates):
+            if not _XML_NAME_END.search(p):
+                raise UsageError(f"RDF/XML cannot write the predicate <{p}>: its IRI does not end in an XML "
+                                 "name; export as ttl, nt, jsonld, trig or nq instead")
+        if self.literal is not None:
+            s, p, char = self.literal
+            raise UsageError(f"RDF/XML cannot write the literal of {s} {p}: it holds the control "
+                             f"character U+{ord(char):04X}, which XML 1.0 cannot carry; export as ttl, nt, "
+                             "jsonld, trig or nq instead")
 
 
 def canonical(graph, *, label_prefix=""):
@@ -85,52 +324,20 @@ def _plain(term, label_prefix):
 
 
 def to_ntriples(graph):
-    lines = sorted(line for line in graph.serialize(format="nt").splitlines() if line.strip())
-    return "\n".join(lines) + "\n" if lines else ""
-
-
-def to_nquads(named):
-    """N-Quads, sorted; each triple in the graph of the file it came from."""
-    lines = []
-    for index, (name, graph) in enumerate(named):
-        suffix = f" <{name}> ." if name is not None else " ."
-        for line in canonical(graph, label_prefix=f"g{index}").serialize(format="nt").splitlines():
-            if line.strip():
-                lines.append(line[: line.rstrip().rfind(".")].rstrip() + suffix)
-    return "\n".join(sorted(lines)) + "\n" if lines else ""
-
-
-def to_trig(named):
-    """TriG: one ``<graph> { ... }`` block per source file, each written by the Turtle serializer so
-    it reads like the Turtle export. A block's prefixes go before it, each only when not already
-    declared the same way, so a prefix rdflib names differently per graph (``ns1:``) stays right."""
-    declared, parts = {}, []
-    for index, (name, graph) in enumerate(named):
-        lines = canonical(graph, label_prefix=f"g{index}").serialize(format="turtle").splitlines()
-        new = []
-        while lines and (lines[0].startswith("@prefix") or not lines[0].strip()):
-            match = re.fullmatch(r"@prefix ([\w.-]*): (<[^>]*>) \.", lines.pop(0).strip())
-            if match and declared.get(match.group(1)) != match.group(2):
-                declared[match.group(1)] = match.group(2)
-                new.append(match.group(0))
-        if new:
-            parts.append("\n".join(sorted(new)) + "\n")
-        # not indented: the lines of a """long literal""" would change
-        parts.append(("{\n" if name is None else f"<{name}> {{\n") + "\n".join(lines).strip("\n") + "\n}\n")
-    return "\n".join(parts)
+    """Sorted canonical N-Triples of an rdflib Graph (one statement per line, whatever its literals hold)."""
+    return _text(_DatasetSource([(None, graph)]), "nt")
 
 
 def to_rdfxml(graph):
-    """Plain (striped) RDF/XML: one rdf:Description per subject. rdflib's pretty-xml nests
-    resources and types, which adds nothing a reader of RDF/XML needs and fails in more cases."""
-    for p in sorted(set(graph.predicates())):
-        if not re.search(r"[A-Za-z_][\w.-]*$", str(p)):
-            raise UsageError(f"RDF/XML cannot write the predicate <{p}>: its IRI does not end in an XML "
-                             "name; export as ttl, nt, jsonld or trig instead")
-    try:
-        return graph.serialize(format="xml")
-    except ValueError as exc:
-        raise UsageError(f"RDF/XML cannot write this graph: {exc}; export as ttl, nt, jsonld or trig instead") from None
+    """Plain (striped) RDF/XML of an rdflib Graph: one rdf:Description per subject. Raises
+    UsageError for what RDF/XML cannot carry (see _RdfXmlCheck)."""
+    return _text(_DatasetSource([(None, graph)]), "xml")
+
+
+def _text(source, fmt, **kwargs):
+    out = io.BytesIO()
+    write(source, fmt, out, **kwargs)
+    return out.getvalue().decode("utf-8")
 
 
 # ---- JSON-LD ---------------------------------------------------------------------------------
@@ -144,14 +351,31 @@ def to_jsonld(graph, *, context=CONTEXT_URL):
     another type, a non-canonical number, a plain label) is written in full under a key that is
     not a typed term, so expansion always gives back the same triples.
     """
+    lines = _sorted_unique(_flat_lines(_DatasetSource([(None, graph)])))
+    out = io.BytesIO()
+    _write_jsonld(_triples(_blocks(lines)), out, context)
+    return out.getvalue().decode("utf-8")
+
+
+def _write_jsonld(triples, out, context):
+    """Stream the nodes, one subject at a time (the triples come grouped by subject), laid out
+    exactly as ``json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False)`` would."""
+    from .store import to_rdflib
     compactor = _Compactor(CONTEXT["@context"])
-    nodes = {}
-    for s, p, o in graph:
-        node = nodes.setdefault(s, {"id": compactor.node_id(s)})
-        compactor.add(node, p, o)
-    out = [_sorted_node(nodes[s]) for s in sorted(nodes, key=lambda s: (isinstance(s, BNode), str(s)))]
-    doc = {"@context": context if isinstance(context, str) else context["@context"], "@graph": out}
-    return json.dumps(doc, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+    ctx = context if isinstance(context, str) else context["@context"]
+    head = json.dumps(ctx, indent=1, sort_keys=True, ensure_ascii=False).replace("\n", "\n ")
+    out.write(f'{{\n "@context": {head},\n "@graph": ['.encode("utf-8"))
+    first = True
+    for subject, group in itertools.groupby(triples, key=lambda t: t.subject):
+        s = to_rdflib(subject)
+        node = {"id": compactor.node_id(s)}
+        for t in group:
+            compactor.add(node, to_rdflib(t.predicate), to_rdflib(t.object))
+        # JSON escapes every control character in a string, so LF only ever separates lines here
+        text = json.dumps(_sorted_node(node), indent=1, sort_keys=True, ensure_ascii=False).replace("\n", "\n  ")
+        out.write((("\n  " if first else ",\n  ") + text).encode("utf-8"))
+        first = False
+    out.write(b"]\n}\n" if first else b"\n ]\n}\n")
 
 
 def embed_context(text):
