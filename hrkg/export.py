@@ -32,6 +32,7 @@ EXPORT_FORMATS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "xml": "xml"
 JSONLD_CONTEXT_URL = CONTEXT_URL
 _PREFIX_MAP = {prefix: str(ns) for prefix, ns in PREFIXES.items()}
 _BLOCK = 20_000   # statements per write
+_BATCH = 100_000  # statements pyoxigraph serializes at once
 # characters XML 1.0 cannot carry at all (not even as &#...;): C0 controls but tab, LF, CR; U+FFFE/F
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _XML_NAME_END = re.compile(r"[A-Za-z_][\w.-]*$")
@@ -143,9 +144,9 @@ class _StoreSource:
 
 # ---- statements ----------------------------------------------------------------------------------
 
-def _statements(triples, label_prefix):
+def _statements(triples, label_prefix, suffix=None):
     """Canonical N-Triples lines (bytes, no line break) of ``triples``; blank nodes relabelled
-    canonically (``label_prefix`` + hash). Only the few triples with a blank node go through
+    canonically (``label_prefix`` + hash); ``suffix(line)`` makes an N-Quads line of each. Only the few triples with a blank node go through
     rdflib's canonicalisation; the rest are serialized by pyoxigraph as they stream past."""
     blank = []
 
@@ -155,12 +156,17 @@ def _statements(triples, label_prefix):
                 blank.append(t)
             else:
                 yield t
-    data = ox.serialize(plain(), format=ox.RdfFormat.N_TRIPLES)
-    lines = data.split(b"\n")
-    del data
-    lines.pop()   # after the last line break
+    stream, lines = plain(), []
+    while True:   # in batches: never the whole graph's text at once
+        data = ox.serialize(itertools.islice(stream, _BATCH), format=ox.RdfFormat.N_TRIPLES)
+        if not data:
+            break
+        batch = data.split(b"\n")
+        batch.pop()   # after the last line break
+        lines += map(suffix, batch) if suffix else batch
     if blank:
-        lines += _canonical_blank(blank, label_prefix)
+        batch = _canonical_blank(blank, label_prefix)
+        lines += map(suffix, batch) if suffix else batch
     return lines
 
 
@@ -202,18 +208,20 @@ def _nquads(source):
     labelled per graph (``g<index>`` + hash), so those of different files stay apart."""
     lines = []
     for index, (name, triples) in enumerate(source.graphs()):
-        suffix = b" ." if name is None else b" <" + name.encode("utf-8") + b"> ."
-        lines += [line[:-2] + suffix for line in _statements(triples(), f"g{index}")]
+        lines += _statements(triples(), f"g{index}", _quad_suffix(name))
     return lines
+
+
+def _quad_suffix(name):
+    """line -> the same statement in graph ``name`` (a canonical N-Triples line ends in ' .')."""
+    end = b" ." if name is None else b" <" + name.encode("utf-8") + b"> ."
+    return lambda line: line[:-2] + end
 
 
 def _trig_quads(source):
     """N-Quads blocks, graph after graph, each graph's statements sorted."""
     for index, (name, triples) in enumerate(source.graphs()):
-        suffix = b" ." if name is None else b" <" + name.encode("utf-8") + b"> ."
-        lines = _sorted_unique(_statements(triples(), f"g{index}"))
-        for start in range(0, len(lines), _BLOCK):
-            yield b"".join(line[:-2] + suffix + b"\n" for line in lines[start:start + _BLOCK])
+        yield from _blocks(_sorted_unique(_statements(triples(), f"g{index}", _quad_suffix(name))))
 
 
 def _sorted_unique(lines):
