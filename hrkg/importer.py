@@ -36,13 +36,14 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from html.parser import HTMLParser
 from pathlib import Path
 
 from rdflib import Graph, URIRef
 
 from .codes import CodeIndex, normalize
 from .errors import ImportRowError, LoadError, UnknownCodeError, UsageError
+from .importers import untc
+from .importers.untc import PageParser
 from .load import parse_file
 from .namespaces import BASE, DCTERMS, HRKG, RDF, RDFS, SRC, XSD
 from .resources import bundle_dir
@@ -80,6 +81,8 @@ ACTION = BASE + "id/action/"
 STATE = BASE + "id/state/"
 INSTRUMENT = BASE + "id/instrument/"
 CYCLE = BASE + "id/upr-cycle/"
+ORGANIZATION = BASE + "id/organization/"
+PROCEDURE = BASE + "id/procedure/"
 
 # UPR Working Group sessions of each cycle (14 sessions per cycle from cycle II on, HRC decision
 # 17/119). OHCHR press releases: the 13th session (21 May - 4 June 2012) began the second cycle;
@@ -304,97 +307,9 @@ def csv_records(text, delimiter, path):
         start = end + 1
 
 
-class TableParser(HTMLParser):
-    """Collect every HTML table as rows of (line, [cell text]); text inside <sup> (footnote
-    markers), <script> and <style> is dropped. Also keeps the text of <title>, <h1>-<h6> and
-    elements whose id or class mentions 'title', and the action of each <form>."""
-
-    SKIP = {"sup", "script", "style"}
-    HEADINGS = {"title", "h1", "h2", "h3", "h4", "h5", "h6"}
-    VOID = {"br", "img", "hr", "input", "meta", "link", "col", "area", "base", "wbr", "source"}
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.tables = []      # each: list of (line, cells)
-        self._open = []       # stack of open tables: [rows, current row or None, current cell or None]
-        self._skip = 0
-        self._stack = []      # open elements: (tag, is_title)
-        self.titles = []
-        self._title_depth = 0
-        self._title_text = []
-        self.form_actions = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag in self.VOID:
-            if tag == "br":
-                self._text(" ")
-            return
-        if tag == "form" and attrs.get("action"):
-            self.form_actions.append(attrs["action"])
-        is_title = tag in self.HEADINGS or "title" in (attrs.get("id") or "").lower() \
-            or "title" in (attrs.get("class") or "").lower()
-        self._stack.append((tag, is_title))
-        if is_title:
-            self._title_depth += 1
-        if tag in self.SKIP:
-            self._skip += 1
-        elif tag == "table":
-            self._open.append([[], None, None])
-            self.tables.append(self._open[-1][0])
-        elif tag == "tr" and self._open:
-            self._open[-1][1] = (self.getpos()[0], [])
-            self._open[-1][0].append(self._open[-1][1])
-        elif tag in ("td", "th") and self._open:
-            table = self._open[-1]
-            if table[1] is None:  # a cell outside any <tr>
-                table[1] = (self.getpos()[0], [])
-                table[0].append(table[1])
-            table[2] = []
-            table[1][1].append(table[2])
-
-    def handle_endtag(self, tag):
-        if tag in self.VOID:
-            return
-        # close up to the matching open element (browsers forgive missing end tags; so do we)
-        if not any(t == tag for t, _ in self._stack):
-            return
-        while self._stack:
-            open_tag, is_title = self._stack.pop()
-            self._close(open_tag, is_title)
-            if open_tag == tag:
-                break
-
-    def _close(self, tag, is_title):
-        if is_title:
-            self._title_depth -= 1
-            if self._title_depth == 0:
-                self.titles.append(" ".join("".join(self._title_text).split()))
-                self._title_text = []
-        if tag in self.SKIP:
-            self._skip -= 1
-        elif tag == "table" and self._open:
-            self._open.pop()
-        elif tag in ("td", "th") and self._open:
-            self._open[-1][2] = None
-        elif tag == "tr" and self._open:
-            self._open[-1][1] = None
-            self._open[-1][2] = None
-
-    def handle_data(self, data):
-        if not self._skip:
-            self._text(data)
-
-    def _text(self, data):
-        if self._title_depth:
-            self._title_text.append(data)
-        if self._open and self._open[-1][2] is not None:
-            self._open[-1][2].append(data)
-
-    def result(self):
-        """Tables as lists of (line, [cell text with whitespace collapsed])."""
-        return [[(line, [" ".join("".join(cell).split()) for cell in cells]) for line, cells in table]
-                for table in self.tables]
+# The HTML reader (tables with footnote numbers, and the parts of a UN Treaty Collection status
+# page) lives in hrkg.importers.untc; TableParser is its old name here.
+TableParser = PageParser
 
 
 def looks_like_html(text):
@@ -627,7 +542,7 @@ def escape(text):
 TURTLE_PREFIXES = {
     "hrkg": str(HRKG), "state": STATE, "instr": INSTRUMENT, "cycle": CYCLE, "rev": REVIEW,
     "rec": RECOMMENDATION, "act": ACTION, "src": str(SRC), "dct": str(DCTERMS), "rdfs": str(RDFS),
-    "xsd": str(XSD),
+    "xsd": str(XSD), "proc": PROCEDURE,
 }
 _LOCAL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?")
 
@@ -712,6 +627,15 @@ class FileReport:
     unresolved: list = field(default_factory=list)   # (line, column, name, suggestions)
     warnings: dict = field(default_factory=dict)     # key -> (message, [lines])
     responses: Counter = field(default_factory=Counter)
+    # UN Treaty Collection pages
+    parties_stated: int = None                       # the status line's 'Parties : N'
+    signatories_stated: int = None
+    consents: set = field(default_factory=set)       # participants with a consent not in brackets
+    non_states: list = field(default_factory=list)   # (line, name, IRI) of Cook Islands, Niue, the EU
+    statements: Counter = field(default_factory=Counter)         # class -> records
+    procedures: list = field(default_factory=list)   # (code, status, participant, date, date basis)
+    footnote_events: Counter = field(default_factory=Counter)    # kind -> records
+    problems: list = field(default_factory=list)     # (line, what could not be read); not fatal
 
     def reject(self, line, reason):
         self.rejected.append((line, reason))
@@ -765,6 +689,21 @@ class ImportReport:
             kept = (" (recommendations kept with hrkg:recommendingStateName)" if self.kind == "upr"
                     else " (their actions are not written)")
             _listed(out, "unresolved names" + kept, _group_unresolved(f))
+            if f.parties_stated is not None:
+                same = "as" if f.parties_stated == len(f.consents) else "DIFFERS from"
+                out.append(f"  parties: {len(f.consents):,} participants with a consent not in brackets, {same} the "
+                           f"status line's 'Parties: {f.parties_stated}'")
+            if f.non_states:
+                out.append("  participants that are not in the state reference data, written with their own IRIs: "
+                           + "; ".join(f"{name} <{iri}> (line {line})" for line, name, iri in f.non_states))
+            if f.footnote_events:
+                out.append("  from footnotes: " + ", ".join(f"{n:,} {k}" for k, n in sorted(f.footnote_events.items())))
+            if f.statements:
+                out.append("  statements: " + ", ".join(f"{n:,} {k}" for k, n in sorted(f.statements.items())))
+            if f.procedures:
+                kinds = Counter((code, status) for code, status, *_ in f.procedures)
+                out.append("  procedures: " + ", ".join(f"{code} {status} {n:,}" for (code, status), n in sorted(kinds.items())))
+            _listed(out, "not read (listed, nothing guessed)", [f"{f.name}:{line}: {why}" for line, why in f.problems])
             if f.responses:
                 out.append("  responses: " + "; ".join(
                     f"{raw or '(empty)'!r} {n:,} -> {_response_label(raw)}" for raw, n in f.responses.most_common()))
@@ -1024,14 +963,30 @@ class UPRImporter:
 class UNTCImporter:
     """UN Treaty Collection participant tables (CSV or the saved HTML page): one
     hrkg:Signature and one consent to be bound per participant, with the IRIs and properties of
-    data/treaties/*.ttl (act:VNM-CAT-ratification)."""
+    data/treaties/*.ttl (act:VNM-CAT-ratification).
+
+    From the saved HTML status page it also reads (hrkg.importers.untc has the rules):
+
+    - bracketed participations (``[30 Sep 1992 a]``): the action, and the denunciation (and any
+      re-accession) its footnote states, as hrkg:Withdrawal (and hrkg:Accession) dated as
+      published; a bracketed row whose footnotes give no readable date is rejected with its line;
+    - the declarations, reservations and objections after the table: one record per statement,
+      its text as published (paragraphs on separate lines), classified by heading or wording;
+    - withdrawals of reservations and declarations stated in footnotes;
+    - declarations recognising a committee's competence and inquiry opt-outs, with the procedure
+      codes of DATA.md; what cannot be read is listed in the report with its line.
+
+    ``non_states=True`` writes the actions of Cook Islands (state:COK), Niue (state:NIU) and the
+    European Union (org:EU), which the state reference data does not hold (untc.NON_STATES);
+    otherwise they are reported as unresolved names, as before."""
 
     fields = UNTC_FIELDS
 
-    def __init__(self, reference, writer, *, instrument=None):
+    def __init__(self, reference, writer, *, instrument=None, non_states=False):
         self.ref, self.writer = reference, writer
         self.names = StateNames(reference.codes)
         self.instrument = self._instrument_code(instrument) if instrument else None
+        self.non_states = non_states
         self.ids = Counter()
 
     def _instrument_code(self, value):
@@ -1042,7 +997,11 @@ class UNTCImporter:
         return code
 
     def run(self, source, report, explicit, progress):
-        rows, found = self._html_rows(source) if looks_like_html(source.text) else self._csv_rows(source, report)
+        page = None
+        if looks_like_html(source.text):
+            rows, found, page = self._html_rows(source)
+        else:
+            rows, found = self._csv_rows(source, report)
         instrument = report.instrument = self._choose_instrument(found, source)
         header_line, headers = self._header(rows, source)
         columns = self._columns(headers, explicit, source, header_line)
@@ -1054,14 +1013,29 @@ class UNTCImporter:
             self.writer, source, title=f"UN Treaty Collection status of {instrument}: {source.path.name}",
             publisher="United Nations Treaty Collection", reflects=IRI(record))
         width = len(headers)
-        for line, fields, end in rows:
+        self.page = page
+        self.path = source.path
+        self.seen = {}          # participant code -> Participant, from the table
+        if page is not None:
+            counts = page.counts()
+            report.parties_stated = counts.get("parties")
+            report.signatories_stated = counts.get("signatories")
+        for row in rows:
+            line, fields, end = row[:3]
+            refs = row[3] if len(row) > 3 else None
             report.rows_read += 1
             progress.tick(report.rows_read)
             try:
                 check_width(fields, width, line, end)
-                self.row(line, [clean(f) for f in fields], columns, legends, instrument, report, file_iri)
+                self.row(line, [clean(f) for f in fields], columns, legends, instrument, report, file_iri, refs)
             except RowError as exc:
                 report.reject(line, str(exc))
+        if page is not None:
+            self.page_records(page, instrument, report, file_iri)
+            if report.parties_stated is not None and report.parties_stated != len(report.consents):
+                report.warn(("parties",), page.status_line,
+                            f"the page's status line says Parties: {report.parties_stated}, the table has "
+                            f"{len(report.consents)} participants with a consent not in brackets")
 
     def _csv_rows(self, source, report):
         report.delimiter = sniff_delimiter(first_line(source.text))
@@ -1070,16 +1044,17 @@ class UNTCImporter:
         return rows, self._titles_in(preamble)
 
     def _html_rows(self, source):
-        """Rows of the table whose header starts with 'Participant', and the instruments the
-        page names: by the mtdsg_no of its form's address, else by the titles in its headings."""
-        parser = TableParser()
+        """Rows (line, cells, line, footnote numbers per cell) of the table whose header starts
+        with 'Participant', the instruments the page names (by the mtdsg_no of its form's
+        address, else by the titles in its headings) and the page's other parts (untc.StatusPage)."""
+        parser = PageParser()
         try:
             parser.feed(source.text)
             parser.close()
         except (AssertionError, ValueError) as exc:  # html.parser's last resort on mangled markup
             raise LoadError(f"cannot parse this HTML page: {exc}", path=source.path) from None
-        table = next((t for t in parser.result()
-                      if any(cells and normalize(cells[0]).startswith("participant") for _, cells in t[:5])), None)
+        table = next((t for t in parser.result_with_refs()
+                      if any(cells and normalize(cells[0]).startswith("participant") for _, cells, _ in t[:5])), None)
         if table is None:
             raise LoadError("no table with a 'Participant' column in this HTML page", path=source.path)
         found = set()
@@ -1088,7 +1063,8 @@ class UNTCImporter:
         if not found:
             for title in parser.titles:
                 found |= self._titles_in(title)
-        return [(line, cells, line) for line, cells in table if any(cells)], found
+        rows = [(line, cells, line, refs) for line, cells, refs in table if any(cells)]
+        return rows, found, parser.page()
 
     def _mtdsg_in(self, text):
         numbers = set(re.findall(r"mtdsg_no=([A-Za-z0-9-]+)", html.unescape(text)))
@@ -1117,7 +1093,8 @@ class UNTCImporter:
     def _header(rows, source):
         """(line, headers) of the first row starting with 'Participant'; removes it, and what
         precedes it (a page title), from ``rows``."""
-        for index, (line, cells, _) in enumerate(rows[:50]):
+        for index, row in enumerate(rows[:50]):
+            line, cells = row[0], row[1]
             if cells and normalize(cells[0]).startswith("participant"):
                 del rows[: index + 1]
                 return line, [clean(c) for c in cells]
@@ -1143,51 +1120,309 @@ class UNTCImporter:
                                 path=source.path, line=line)
         return columns
 
-    def row(self, line, cells, columns, legends, instrument, report, file_iri):
+    # ---- participants ------------------------------------------------------------------
+
+    def participant(self, name):
+        """(code, IRI) of a participant name, or None: a state of the reference data, else (with
+        non_states) Cook Islands, Niue or the European Union."""
+        codes = self.names.resolve(name)
+        if codes is not None and len(codes) == 1:
+            return codes[0], IRI(STATE + codes[0])
+        if self.non_states:
+            other = untc.non_state(name)
+            if other:
+                kind, code, _ = other
+                return code, IRI((STATE if kind == "state" else ORGANIZATION) + code)
+        return None
+
+    def row(self, line, cells, columns, legends, instrument, report, file_iri, refs=None):
         name = cells[columns["participant"]]
         if not name:
             raise RowError("no participant name")
-        actions = []
+        actions, bracketed = [], False
         for column in ("signature", "consent"):
             text = cells[columns[column]] if column in columns else ""
+            inner = re.fullmatch(r"\[\s*(.*?)\s*\]", text)
+            if inner:
+                text, bracketed = inner.group(1), True
             if text:
                 date, marker = parse_untc_date(text)
                 form = legends[column].get(marker)
                 if form is None:
                     legend = ", ".join(f"{m or '(none)'} {f}" for m, f in legends[column].items())
                     raise RowError(f"{report.columns[column]!r}: unknown marker {marker!r} in {text!r} (legend: {legend})")
-                actions.append((date, marker, form))
-        codes = self.names.resolve(name)
-        if codes is None or len(codes) != 1:
+                actions.append((date, marker, form, column))
+        events = self._denunciations(name, refs, actions, instrument) if bracketed else []
+        consent = next((a for a in actions if a[3] == "consent"), None)
+        if consent and not bracketed:
+            report.consents.add(normalize(re.sub(r"[\d,*\s]+$", "", name)))
+        who = self.participant(name)
+        if who is None:
+            codes = self.names.resolve(name)
             report.unresolved.append((line, "participant", name, self.names.suggest(name)))
             return
-        state = codes[0]
-        for date, marker, form in actions:
-            self.write_action(state, instrument, date, marker, form, line, report, file_iri)
+        code, agent = who
+        if untc.non_state(name) and not (self.names.resolve(name) or ()):
+            report.non_states.append((line, name, str(agent)))
+        signature = next((a[0] for a in actions if a[3] == "signature"), None)
+        self.seen[code] = Participant(code, agent, name, line, signature, consent[0] if consent else None,
+                                      tuple(r for cell in (refs or ()) for r in cell), bracketed)
+        for date, marker, form, _ in actions:
+            self.write_action(code, instrument, date, marker, form, line, report, file_iri, agent=agent)
+        for event in events:
+            self.write_footnote_event(code, agent, instrument, event, report, file_iri)
 
-    def write_action(self, state, instrument, date, marker, form, line, report, file_iri):
+    def _denunciations(self, name, refs, actions, instrument):
+        """The denunciations (and re-accessions) that explain a bracketed row, from its footnotes."""
+        numbers = [r for cell in (refs or ()) for r in cell]
+        if refs is None or self.page is None:
+            raise RowError(f"{name}: a participation in brackets (denounced or withdrawn) is explained in the page's "
+                           "footnotes, which a CSV table does not have; import the saved HTML page")
+        notes = [self.page.footnotes[n] for n in numbers if n in self.page.footnotes]
+        if not notes:
+            raise RowError(f"{name}: a participation in brackets (denounced or withdrawn) with no footnote on the page "
+                           f"(markers: {', '.join(numbers) or 'none'})")
+        try:
+            events = untc.denunciations(notes, name)
+        except untc.FootnoteProblem as exc:
+            raise RowError(str(exc)) from None
+        denounced = [e for e in events if e.kind == "denunciation"]
+        where = ", ".join(f"{n.number} (line {n.line})" for n in notes)
+        if not denounced:
+            raise RowError(f"{name}: a participation in brackets (denounced or withdrawn), but footnote {where} states "
+                           f"no dated denunciation by {name}")
+        if len(denounced) != len(events) - len(denounced) + 1:
+            raise RowError(f"{name}: footnote {where} states {len(denounced)} denunciations and "
+                           f"{len(events) - len(denounced)} re-accessions; cannot tell which participation each ends")
+        consent = next((a[0] for a in actions if a[3] == "consent"), None)
+        if consent and denounced[0].date < consent:
+            raise RowError(f"{name}: the denunciation in footnote {where} ({denounced[0].date}) is dated before "
+                           f"the consent in the table ({consent})")
+        return events
+
+    def write_footnote_event(self, code, agent, instrument, event, report, file_iri):
+        if event.kind == "re-accession":
+            self.write_action(code, instrument, event.date, "", "accession", event.line, report, file_iri, agent=agent,
+                              comment=f"Re-accession stated in footnote {event.footnote} of the page: {event.text}",
+                              quiet=True)
+            report.footnote_events["re-accession"] += 1
+            return
+        if event.effective and event.notified:
+            when = f"notified on {event.notified} with effect from {event.effective}"
+        elif event.effective:
+            when = f"with effect from {event.effective}"
+        else:
+            when = f"notified on {event.notified}; the footnote gives no date of effect, so hrkg:date is the date of notification"
+        self.write_record(f"{code}-{instrument}-withdrawal", [
+            (RDFV.type, H.Withdrawal),
+            (H.state, agent),
+            (H.instrument, IRI(INSTRUMENT + instrument)),
+            (H.date, Lit(event.date, XSDV.date)),
+            (H.dateBasis, "effective" if event.effective else "notification"),
+            (H.text, event.text),
+            (RDFSV.comment, Lit(f"Denunciation {when} (footnote {event.footnote} of the page; the participation is in "
+                                "brackets in the table).", lang="en")),
+        ], event.line, report, file_iri)
+        report.footnote_events["denunciation"] += 1
+
+    def write_action(self, state, instrument, date, marker, form, line, report, file_iri, agent=None, comment=None,
+                     quiet=False):
         cls, kind = FORMS[form]
         iri = f"{ACTION}{state}-{instrument}-{kind}"
         self.ids[iri] += 1
         if self.ids[iri] > 1:
-            report.warn(("repeat", iri), line, f"a second {kind} of {instrument} by {state}: written as {kind}-{self.ids[iri]}")
+            if not quiet:
+                report.warn(("repeat", iri), line,
+                            f"a second {kind} of {instrument} by {state}: written as {kind}-{self.ids[iri]}")
             iri += f"-{self.ids[iri]}"
         kept_marker = None if form in PLAIN_FORMS else marker
+        if comment is None and kept_marker:
+            comment = f"{form.capitalize()} ({marker}) in the UN Treaty Collection's table."
         self.writer.resource(IRI(iri), [
             (RDFV.type, cls),
-            (H.signingState if cls == H.Signature else H.consentingState, IRI(STATE + state)),
+            (H.signingState if cls == H.Signature else H.consentingState, agent or IRI(STATE + state)),
             (H.instrument, IRI(INSTRUMENT + instrument)),
             (H.date, Lit(date, XSDV.date)),
             (H.depositaryMarker, kept_marker),
-            (RDFSV.comment, Lit(f"{form.capitalize()} ({marker}) in the UN Treaty Collection's table.", lang="en")
-             if kept_marker else None),
+            (RDFSV.comment, Lit(comment, lang="en") if comment else None),
             (DCT.source, file_iri),
             (H.row, line),
         ])
         report.records += 1
 
+    def write_record(self, name, pairs, line, report, file_iri):
+        """A record act:<name> (numbered -2, -3 when the name repeats) citing the file and line."""
+        iri = ACTION + name
+        self.ids[iri] += 1
+        if self.ids[iri] > 1:
+            iri += f"-{self.ids[iri]}"
+        self.writer.resource(IRI(iri), list(pairs) + [(DCT.source, file_iri), (H.row, line)])
+        report.records += 1
+        return IRI(iri)
+
+    # ---- the page after the table ------------------------------------------------------
+
+    def page_records(self, page, instrument, report, file_iri):
+        """Statements, objections, competence declarations and opt-outs from the sections after
+        the table; withdrawals of statements from the footnotes."""
+        refs = {code: list(p.refs) for code, p in self.seen.items()}
+        names = {code: p.name for code, p in self.seen.items()}
+        for entry in page.entries:
+            if entry.section == "dgNotifications" or not entry.participant:
+                continue
+            who = self.participant(entry.participant)
+            if who is None:
+                report.unresolved.append((entry.line, SECTION_LABELS[entry.section], entry.participant,
+                                          self.names.suggest(entry.participant)))
+                continue
+            code, agent = who
+            refs.setdefault(code, []).extend(r for r in entry.refs if r not in refs[code])
+            names.setdefault(code, entry.participant)
+            known = self.seen.get(code)
+            if entry.section in ("dgDec", "dgObj"):
+                for statement in untc.statements(entry):
+                    self.write_statement(code, agent, instrument, entry, statement, known, report, file_iri)
+            if entry.section in ("dgDec", "dgDecUnderArticle"):
+                findings, problems = untc.procedures(instrument, entry)
+                for finding in findings:
+                    self.write_procedure(code, agent, instrument, finding, known, report, file_iri)
+                for problem in problems:
+                    report.problems.append((problem.line, problem.reason))
+        opt_out = untc.PROCEDURES.get(instrument, {}).get("opt_out")
+        for code in sorted(refs):
+            agent = self.seen[code].agent if code in self.seen else self.participant(names[code])[1]
+            for number in dict.fromkeys(refs[code]):
+                note = page.footnotes.get(number)
+                if note is None:
+                    continue
+                try:
+                    found = untc.statement_withdrawals(note, names[code])
+                except untc.FootnoteProblem as exc:
+                    report.problems.append((note.line, str(exc)))
+                    continue
+                for event in found:
+                    self.write_statement_withdrawal(code, agent, instrument, event, opt_out, report, file_iri)
+
+    def write_statement(self, code, agent, instrument, entry, statement, known, report, file_iri):
+        objection = entry.section == "dgObj"
+        cls, why = ("Objection", "its section") if objection else untc.classify(statement)
+        dated = statement_date(statement, known)
+        label = {"Reservation": "reservation", "InterpretiveDeclaration": "declaration",
+                 "ReservationOrDeclaration": "reservation-or-declaration", "Objection": "objection"}[cls]
+        if dated is None:
+            report.problems.append((statement.line, f"{entry.participant}: a {label.replace('-', ' ')} with no date on "
+                                                    "the page and no action in the table to date it by; not written"))
+            return
+        date, basis, how = dated
+        heading = f" {statement.heading!r}" if statement.heading else ""
+        classified = {"heading": f"Classified by its heading{heading}.",
+                      "wording": "Classified by its wording (it calls itself a reservation).",
+                      "heading names both": f"Its heading{heading} names both a reservation and a declaration.",
+                      "neither heading nor wording says": "Neither its heading nor its wording says whether it is a "
+                                                          "reservation or a declaration.",
+                      "its section": "In the page's section 'Objections'."}[why]
+        self.write_record(f"{code}-{instrument}-{label}", [
+            (RDFV.type, getattr(H, cls)),
+            (H.state, agent),
+            (H.instrument, IRI(INSTRUMENT + instrument)),
+            (H.date, Lit(date, XSDV.date)),
+            (H.dateBasis, basis),
+            (H.text, statement.text),
+            (RDFSV.comment, Lit(f"{classified} {how}", lang="en")),
+        ], statement.line, report, file_iri)
+        report.statements[cls] += 1
+
+    def write_procedure(self, code, agent, instrument, finding, known, report, file_iri):
+        dated = statement_date(finding.statement, known)
+        if dated is None:
+            report.problems.append((finding.statement.line, f"{finding.code} for {code}: no date on the page and no "
+                                                            "consent in the table to date it by; not written"))
+            return
+        date, basis, how = dated
+        opted_out = finding.status == "opted-out"
+        what = (f"Opt-out of the inquiry procedure {finding.code}" if opted_out else
+                f"Declaration recognising the committee's competence under {finding.code} ({finding.kind})")
+        self.write_record(f"{code}-{finding.code}-{'opt-out' if opted_out else 'acceptance'}", [
+            (RDFV.type, H.ProcedureOptOut if opted_out else H.ProcedureAcceptance),
+            (H.state, agent),
+            (H.instrument, IRI(INSTRUMENT + instrument)),
+            (H.procedure, IRI(PROCEDURE + finding.code)),
+            (H.date, Lit(date, XSDV.date)),
+            (H.dateBasis, basis),
+            (H.text, finding.statement.text),
+            (RDFSV.comment, Lit(f"{what}. {how}", lang="en")),
+        ], finding.statement.line, report, file_iri)
+        report.procedures.append((finding.code, finding.status, code, date, basis))
+
+    def write_statement_withdrawal(self, code, agent, instrument, event, opt_out, report, file_iri):
+        partial = " (in part)" if event.partial else ""
+        self.write_record(f"{code}-{instrument}-{event.statement}-withdrawal", [
+            (RDFV.type, H.ReservationWithdrawal),
+            (H.state, agent),
+            (H.instrument, IRI(INSTRUMENT + instrument)),
+            (H.date, Lit(event.date, XSDV.date)),
+            (H.dateBasis, "notification"),
+            (H.text, event.chunk),
+            (RDFSV.comment, Lit(f"Withdrawal{partial} of a {event.statement}, notified on {event.date} "
+                                f"(footnote {event.footnote} of the page).", lang="en")),
+        ], event.line, report, file_iri)
+        report.footnote_events[f"{event.statement} withdrawal"] += 1
+        if opt_out and not event.partial and untc.articles_in(event.chunk) & set(opt_out[:2]):
+            code_ = opt_out[2]
+            self.write_record(f"{code}-{code_}-opt-out-withdrawal", [
+                (RDFV.type, H.ProcedureOptOutWithdrawal),
+                (H.state, agent),
+                (H.instrument, IRI(INSTRUMENT + instrument)),
+                (H.procedure, IRI(PROCEDURE + code_)),
+                (H.date, Lit(event.date, XSDV.date)),
+                (H.dateBasis, "notification"),
+                (H.text, event.chunk),
+                (RDFSV.comment, Lit(f"Withdrawal of the opt-out of {code_}: the withdrawn {event.statement} names "
+                                    f"article {' or '.join(str(a) for a in sorted(set(opt_out[:2])))} "
+                                    f"(footnote {event.footnote} of the page).", lang="en")),
+            ], event.line, report, file_iri)
+            report.procedures.append((code_, "opt-out withdrawn", code, event.date, "notification"))
+
     def finish(self):
         pass
+
+
+@dataclass
+class Participant:
+    """A participant as the table gives it: the dates that date its statements."""
+    code: str
+    agent: str
+    name: str
+    line: int
+    signature: str
+    consent: str
+    refs: tuple
+    bracketed: bool
+
+
+SECTION_LABELS = {"dgDec": "declarations and reservations", "dgDecUnderArticle": "competence declarations",
+                  "dgObj": "objections"}
+
+
+def statement_date(statement, known):
+    """(date, basis, sentence for the comment) of a statement: the date printed above it; else
+    the signature's when its heading says it was made on signature; else the consent's (the
+    page: 'unless otherwise indicated, made upon ratification, accession or succession'); else
+    the signature's. None when the page gives none of these."""
+    if statement.date:
+        return statement.date, "page", f"Dated on the page ({statement.date})."
+    if known is None:
+        return None
+    if re.search(r"\bsignature\b", statement.heading, re.I) and known.signature:
+        return known.signature, "signature", (f"Made upon signature (its heading says so): dated by the signature "
+                                              f"of {known.signature}.")
+    if known.consent:
+        return known.consent, "consent", ("No date on the page: made upon ratification, accession or succession "
+                                          f"(the page's rule), so dated by the consent of {known.consent}.")
+    if known.signature:
+        return known.signature, "signature", ("No date on the page and no consent in the table: made upon "
+                                              f"signature, so dated by the signature of {known.signature}.")
+    return None
 
 
 def action_legend(header, default):
@@ -1205,7 +1440,7 @@ IMPORTERS = {"upr": UPRImporter, "untc": UNTCImporter}
 
 
 def import_files(kind, paths, output, *, field_map=None, encoding=None, instrument=None, publisher=None,
-                 strict=False, partial=False, progress=None, reference=None):
+                 strict=False, partial=False, progress=None, reference=None, non_states=False):
     """Import ``paths`` (all of one ``kind``, 'upr' or 'untc') into the RDF file ``output``.
 
     ``output``'s extension picks the format: ``.nt`` (N-Triples) or ``.ttl`` (Turtle).
@@ -1213,6 +1448,8 @@ def import_files(kind, paths, output, *, field_map=None, encoding=None, instrume
     ``encoding``: decode with this instead of detecting UTF-8 / cp1252 / Latin-1.
     ``instrument``: the UNTC instrument code (detected from an HTML page's title when left out).
     ``publisher``: who published a UPR export (dct:publisher of the imported file).
+    ``non_states``: untc: write the actions of Cook Islands (state:COK), Niue (state:NIU) and the
+    European Union (<https://w3id.org/hrkg/id/organization/EU>) instead of reporting them unresolved.
     ``partial``: write the good rows even when some are rejected. ``strict``: unresolved names
     are fatal. ``progress``: a text stream for progress lines (None: silent).
 
@@ -1230,6 +1467,8 @@ def import_files(kind, paths, output, *, field_map=None, encoding=None, instrume
         raise UsageError(f"output {output}: use a .nt (N-Triples) or .ttl (Turtle) file name")
     if kind == "upr" and instrument:
         raise UsageError("--instrument is for 'hrkg import untc'")
+    if kind == "upr" and non_states:
+        raise UsageError("non_states is for 'hrkg import untc'")
     if kind == "untc" and publisher:
         raise UsageError("--publisher is for 'hrkg import upr' (UN Treaty Collection files are published by the UN)")
     importer_cls = IMPORTERS[kind]
@@ -1244,7 +1483,7 @@ def import_files(kind, paths, output, *, field_map=None, encoding=None, instrume
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n", buffering=1 << 20) as stream:
             writer = RDFWriter(stream, fmt)
-            options = {"instrument": instrument} if kind == "untc" else {"publisher": publisher}
+            options = {"instrument": instrument, "non_states": non_states} if kind == "untc" else {"publisher": publisher}
             importer = importer_cls(reference, writer, **options)
             for path in paths:
                 source = read_source(path, encoding)
