@@ -249,15 +249,21 @@ def run_sparql(graph, query, bindings=None):
 
 
 # Lexical pieces of SPARQL that can hold braces or keywords without being syntax: comments,
-# strings (long and short) and IRIs; then the keywords that open a group pattern, and braces.
+# strings (long and short), IRIs and the backslash escapes of prefixed names (``ex:a\#b`` is a
+# name, not a comment); then the keywords that matter here, and braces.
 _LONG_STRING = "'''(?:[^\\\\]|\\\\.)*?'''" + '|"""(?:[^\\\\]|\\\\.)*?"""'
 _TOKENS = re.compile(
-    r"(?P<skip>#[^\n]*|" + _LONG_STRING +                         # comments, long strings
-    r"""|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*\""""               # strings
-    r"""|<[^<>"{}|^`\\\x00-\x20]*>)"""                             # IRIs
-    r"|(?<![\w:?$])(?P<keyword>SELECT|ASK|WHERE|CONSTRUCT|DESCRIBE)(?![\w:])"
+    r"(?P<skip>#[^\n\r]*|" + _LONG_STRING +                      # comments, long strings
+    r"""|'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*\""""         # strings
+    r"""|<[^<>"{}|^`\\\x00-\x20]*>|\\.)"""                        # IRIs, escapes in names
+    r"|(?<![\w:?$])(?P<keyword>SELECT|ASK|WHERE|CONSTRUCT|DESCRIBE|SERVICE)(?![\w:])"
     r"|(?P<brace>\{)",
     re.IGNORECASE)
+
+
+def sparql_keywords(text):
+    """The keywords of ``_TOKENS`` (upper case) that stand in ``text`` as syntax, in order."""
+    return [m.group("keyword").upper() for m in _TOKENS.finditer(text) if m.group("keyword")]
 
 
 def _where_groups(text):

@@ -1,10 +1,19 @@
-"""What a SPARQL request may do on this server, decided on the parsed query, not its text.
+r"""What a SPARQL request may do on this server, decided on the parsed query, not its text.
 
 The endpoint is read-only: SPARQL Update is refused. It never reaches the network or the file
 system on a client's behalf unless the server was started with ``allow_remote``: ``SERVICE``
 (which rdflib and pyoxigraph both evaluate by calling the remote endpoint) and ``FROM`` /
 ``FROM NAMED`` with an IRI outside ``https://w3id.org/hrkg/`` (which rdflib would fetch or read
 from disk) are refused. ``LOAD`` is an update, so it is always refused.
+
+The guard reads the query with rdflib's parser while pyoxigraph runs it, and the two must see the
+same query. They read ``\u``/``\U`` escapes differently (rdflib expands them everywhere, with 4 or 8
+hex digits after either; Oxigraph only in strings and IRIs, 4 after ``\u``, 8 after ``\U``), so a
+query holding a backslash before ``u`` or ``U`` cannot be decided and is refused (400): the
+characters themselves are always allowed, as queries are UTF-8. SERVICE is looked for twice, in
+rdflib's algebra and by a SPARQL lexer (query.sparql_keywords) that skips only strings, IRIs and
+comments; either finding refuses. Last, the workers cannot open a network socket at all
+(sandbox.py), so a gap between parsers is not a way out.
 
 Results are capped at ``max_rows``: a query without a smaller LIMIT gets ``LIMIT max_rows + 1``
 so the engine stops early, and the caller truncates to ``max_rows`` and says so.
@@ -19,6 +28,7 @@ from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from ..namespaces import BASE, PREFIXES
+from ..query import sparql_keywords
 
 FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT",
          "DescribeQuery": "DESCRIBE"}
@@ -51,6 +61,11 @@ def check_query(text, *, max_rows, allow_remote=False):
 def _check(text, max_rows, allow_remote):
     if not text or not text.strip():
         raise Refused(400, "the query is empty")
+    escape = _ESCAPE.search(text)
+    if escape:
+        raise Refused(400, f"the query holds {escape.group(0)!r} at character {escape.start()}: \\u and \\U escapes "
+                           "are read differently by SPARQL parsers, so this endpoint does not accept them; write "
+                           "the character itself (queries are UTF-8)")
     try:
         query = translateQuery(parseQuery(text), initNs=PREFIXES)
     except Exception as exc:
@@ -71,13 +86,19 @@ def _check(text, max_rows, allow_remote):
                 raise Refused(403, f"{keyword} <{iri}> is not allowed: this endpoint only queries its own "
                                    f"graphs (IRIs under {BASE}); it does not fetch data from the web or "
                                    "the file system")
-        for service in _services(algebra):
+        services = _services(algebra)
+        if not services and "SERVICE" in sparql_keywords(text):
+            services = ["(which the lexer finds in the text)"]
+        for service in services:
             raise Refused(403, f"SERVICE {service} is not allowed: this endpoint does not call other "
                                "SPARQL services (a server started with --allow-remote does)")
     if form == "ASK":
         return CheckedQuery(form, text, False)
     limited, added = _with_limit(text, algebra, max_rows + 1)
     return CheckedQuery(form, limited, added)
+
+
+_ESCAPE = re.compile(r"\\[uU]")
 
 
 def _short(exc):
@@ -88,7 +109,7 @@ def _short(exc):
 def _update_operations(text):
     """The update operations in ``text`` if it parses as SPARQL Update, else an empty list."""
     try:
-        request = parseUpdate(text).request
+        request = parseUpdate(text).request or []
     except Exception:
         return []
     return [_UPDATE_NAMES.get(op.name, op.name) for op in request]
