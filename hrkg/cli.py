@@ -1,18 +1,25 @@
 """The hrkg command line: parses arguments, calls the library, maps errors to exit codes.
 
-Exit codes: 0 success (or the data conforms), 1 the data does not conform, 2 usage or input
-error (unknown query, parameter or code; unreadable or malformed file), 3 store error.
+Exit codes: 0 success (or the data conforms), 1 the data does not conform (nothing else exits
+1), 2 usage or input error (unknown query, parameter or code; unreadable, malformed or empty
+input; a folder without RDF files), 3 store or output error (no usable store; an output file or
+standard output that cannot be written, a full disk), 130 interrupted (Ctrl-C). A failure is one
+line on standard error, "hrkg: error: ...", naming the file or parameter; never a traceback
+(HRKG_DEBUG=1 shows one for an unexpected error, which exits 70: a bug in hrkg).
 """
 import argparse
+import codecs
+import errno
 import logging
+import os
 import sys
 from pathlib import Path
 
 from . import __version__
-from .errors import HrkgError, UsageError
+from .errors import HrkgError, LoadError, UsageError, WriteError
 from .export import EXPORT_FORMATS, embed_context
 from .graph import KnowledgeGraph
-from .load import load
+from .load import FORMATS as RDF_FORMATS, expand_paths, load
 from .query import FORMATS, QueryCatalog, format_result
 from .resources import bundle_files
 from .store import Progress, build
@@ -33,16 +40,85 @@ def _params(pairs):
     return values
 
 
+def _shown(path):
+    """A path as text that can be printed, even when its name is not UTF-8 (as \\xe9)."""
+    return os.fsencode(str(path)).decode("utf-8", "backslashreplace")
+
+
+def _check_name(path):
+    try:
+        os.fsencode(str(path)).decode("utf-8")
+    except UnicodeDecodeError:
+        raise LoadError("file name is not UTF-8; rename the file", path=_shown(path)) from None
+
+
+def _check_inputs(paths):
+    """Fail early and clearly (LoadError, exit 2) on input files the library would fail on with
+    an OSError or a UnicodeError: missing, unreadable, a name that is not UTF-8, and a folder that
+    holds no RDF file (it would silently add nothing)."""
+    for path in map(Path, paths or ()):
+        _check_name(path)
+        if path.is_dir():
+            try:
+                os.scandir(path).close()
+            except OSError as exc:
+                raise LoadError(f"cannot read the folder: {exc.strerror}", path=path) from None
+            files = expand_paths([path])
+            if not files:
+                raise LoadError(f"folder holds no RDF files ({', '.join(sorted(RDF_FORMATS))})", path=path)
+        elif not path.exists():
+            raise LoadError("no such file or folder", path=path)
+        else:
+            files = [path]
+        for f in files:
+            _check_name(f)
+            try:
+                with open(f, "rb") as fh:
+                    fh.read(1)
+            except OSError as exc:
+                raise LoadError(f"cannot read: {exc.strerror or exc}", path=f) from None
+
+
+def _decode_query(raw, where):
+    """Query text from bytes: UTF-8 (a BOM is dropped), or UTF-16 with its BOM; anything else is a
+    UsageError naming ``where``."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{where}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+                         f"save the query as UTF-8") from None
+    if "\0" in text:
+        raise UsageError(f"{where}: a binary file, not a SPARQL query")
+    return text
+
+
+def _positive_seconds(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
+
+
 def _open(args, **kwargs):
     """The built store (built or refreshed first if needed); with --data, an ad-hoc in-memory
     graph of the bundled data plus those files, parsed and inferred for this run only."""
     if getattr(args, "data", None):
+        _check_inputs(args.data)
         return KnowledgeGraph.open(args.data, use_cache=not getattr(args, "no_cache", False), **kwargs)
     return KnowledgeGraph.open_store(getattr(args, "store", None),
                                      progress=Progress(quiet=getattr(args, "quiet", False)))
 
 
 def cmd_build(args, out):
+    _check_inputs(args.paths)
     manifest = build(args.paths, args.store, force=args.force, progress=Progress(quiet=args.quiet))
     verb = "built" if manifest["built"] else "up to date"
     out.write(f"store {verb}: {manifest['path']}\n"
@@ -78,12 +154,16 @@ def cmd_query(args, out):
 
 def cmd_sparql(args, out):
     if args.file:
+        _check_name(args.file)
         try:
-            text = Path(args.file).read_text(encoding="utf-8")
+            raw = Path(args.file).read_bytes()
         except OSError as exc:
             raise UsageError(f"{args.file}: cannot read: {exc.strerror}") from None
+        text = _decode_query(raw, args.file)
+    elif args.query == "-":
+        text = _decode_query(sys.stdin.buffer.read(), "standard input")
     elif args.query:
-        text = sys.stdin.read() if args.query == "-" else args.query
+        text = args.query
     else:
         raise UsageError("give a query text, '-' for standard input, or -f FILE")
     if args.endpoint:
@@ -96,6 +176,7 @@ def cmd_sparql(args, out):
 
 
 def cmd_validate(args, out):
+    _check_inputs(list(args.paths) + list(args.data or []) + list(args.shapes or []))
     if args.only and args.paths:
         # contributor files alone, checked with the ontology so classes and terms resolve
         dataset = load(bundle_files("ontology", ".ttl") + list(args.paths), include_bundle=False)
@@ -113,18 +194,35 @@ def cmd_validate(args, out):
 def cmd_export(args, out):
     if args.context and args.format != "jsonld":
         raise UsageError("--context applies to --format jsonld only")
+    target = Path(args.output) if args.output else None
+    if target is not None:   # before the export, which takes a while
+        _check_name(target)
+        if target.is_dir():
+            raise UsageError(f"output {target} is a folder; give a file name")
+        if not target.parent.is_dir():
+            raise UsageError(f"output {target}: folder {target.parent} does not exist")
     kg = _open(args)
     text = kg.export(args.format, include_inferred=args.inferred)
     if args.context == "inline":
         text = embed_context(text)
-    if args.output:
-        target = Path(args.output)
-        tmp = target.with_name(target.name + ".part")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(target)
-        sys.stderr.write(f"wrote {target} ({len(text.encode('utf-8'))} bytes)\n")
-    else:
+    if target is None:
         out.write(text)
+        return 0
+    data = text.encode("utf-8")
+    tmp, created = target.with_name(target.name + ".part"), False
+    try:
+        with open(tmp, "wb") as fh:
+            created = True
+            fh.write(data)
+        tmp.replace(target)
+        created = False
+    except OSError as exc:
+        raise WriteError(f"{target}: cannot write: {_why(exc)}") from None
+    finally:   # a failed or interrupted export leaves neither its .part file nor half a target
+        if created:
+            tmp.unlink(missing_ok=True)
+    if not args.quiet:
+        sys.stderr.write(f"wrote {target} ({len(data)} bytes)\n")
     return 0
 
 
@@ -139,6 +237,10 @@ def cmd_import(args, out):
         if getattr(exc, "report", None) is not None:
             sys.stderr.write(exc.report.summary() + "\n")
         raise
+    except OSError as exc:   # its temporary file or the output (inputs raise LoadError)
+        if exc.filename and Path(exc.filename).parent != Path(args.output).parent:
+            raise
+        raise WriteError(f"{args.output}: cannot write: {_why(exc)}") from None
     # --quiet still shows the summary when something needs a look
     if not args.quiet or report.rejected or report.unresolved or any(f.warnings for f in report.files):
         sys.stderr.write(report.summary() + "\n")
@@ -180,6 +282,8 @@ def cmd_serve(args, out):
                         allow_remote=args.allow_remote, public_url=args.public_url,
                         response_cache=max(args.response_cache, 0))
     if args.in_memory:
+        _check_inputs(args.data)
+
         def factory():
             return KnowledgeGraph.open(args.data, use_cache=not args.no_cache)
     else:
@@ -197,8 +301,11 @@ def build_parser():
 
     def remote(p, text):
         p.add_argument("--endpoint", metavar="URL", help=text)
-        p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+        p.add_argument("--timeout", type=_positive_seconds, default=60.0, metavar="SECONDS",
                        help="with --endpoint: give up after this long (default: 60)")
+
+    def quiet(p, text="no store progress lines on standard error"):
+        p.add_argument("-q", "--quiet", action="store_true", help=text)
 
     def common(p):
         p.add_argument("--store", metavar="DIR", help="store location (default: $HRKG_STORE or the cache folder)")
@@ -210,10 +317,11 @@ def build_parser():
     p.add_argument("paths", nargs="*", metavar="PATH", help="extra RDF files or folders (e.g. from 'hrkg import')")
     p.add_argument("--store", metavar="DIR", help="store location (default: $HRKG_STORE or the cache folder)")
     p.add_argument("--force", action="store_true", help="rebuild even if no input changed")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines on standard error")
+    quiet(p, "no progress lines on standard error")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("queries", help="list the stored queries and their parameters")
+    quiet(p, "accepted for uniformity: this command prints nothing but the list")
     p.set_defaults(func=cmd_queries)
 
     p = sub.add_parser("query", help="run a stored query: hrkg query NAME KEY=VALUE ...")
@@ -221,6 +329,7 @@ def build_parser():
     p.add_argument("params", nargs="*", metavar="KEY=VALUE", help="parameters, e.g. state=VNM as_of=2015-01-01")
     p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     remote(p, "run it on this SPARQL 1.1 endpoint instead of locally (parameters are still checked locally)")
+    quiet(p)
     common(p)
     p.set_defaults(func=cmd_query)
 
@@ -229,6 +338,7 @@ def build_parser():
     p.add_argument("-f", "--file", help="read the query from FILE")
     p.add_argument("--format", choices=FORMATS, default="table")
     remote(p, "run it on this SPARQL 1.1 endpoint instead of locally")
+    quiet(p)
     common(p)
     p.set_defaults(func=cmd_sparql)
 
@@ -242,7 +352,7 @@ def build_parser():
     p.add_argument("--engine", choices=("compiled", "pyshacl"), default="compiled",
                    help="compiled: the shapes as SPARQL queries on Oxigraph (default, fast); "
                         "pyshacl: the reference validator (slow on large graphs)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no store progress lines")
+    quiet(p)
     common(p)
     p.set_defaults(func=cmd_validate)
 
@@ -252,6 +362,7 @@ def build_parser():
     p.add_argument("-o", "--output", help="write to this file (atomically) instead of standard output")
     p.add_argument("--context", choices=("url", "inline"),
                    help="jsonld: refer to the published context by URL (default) or embed it (a self-contained file)")
+    quiet(p, "no store progress lines, and no 'wrote FILE' line")
     common(p)
     p.set_defaults(func=cmd_export)
 
@@ -263,8 +374,8 @@ def build_parser():
                    help="overwrite graphs already there and delete hrkg graphs that no longer exist locally")
     p.add_argument("--inferred", action=argparse.BooleanOptionalAction, default=True,
                    help="also upload the inferred triples, which the stored queries need (default: yes)")
-    p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help="per request (default: 60)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines on standard error")
+    p.add_argument("--timeout", type=_positive_seconds, default=60.0, metavar="SECONDS", help="per request (default: 60)")
+    quiet(p, "no progress lines on standard error")
     common(p)
     p.set_defaults(func=cmd_publish)
 
@@ -279,10 +390,11 @@ def build_parser():
     p.add_argument("--publisher", help="upr: who published the export (e.g. 'UPR Info')")
     p.add_argument("--strict", action="store_true", help="a state name that does not resolve is fatal (nothing is written)")
     p.add_argument("--partial", action="store_true", help="write the good rows even when some rows are rejected")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines; the summary only when something needs a look")
+    quiet(p, "no progress lines; the summary only when something needs a look")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("stats", help="counts of states, instruments, actions, reviews, sources, triples")
+    quiet(p)
     common(p)
     p.set_defaults(func=cmd_stats)
 
@@ -303,29 +415,119 @@ def build_parser():
                    help="keep the last N answers to GET requests in memory (the graph is read-only; 0: off)")
     p.add_argument("--in-memory", action="store_true",
                    help="parse and infer the bundled data (plus --data) in memory instead of opening the store")
-    p.add_argument("-q", "--quiet", action="store_true", help="no access log and no store progress lines")
+    quiet(p, "no access log and no store progress lines")
     common(p)
     p.set_defaults(func=cmd_serve)
     return parser
 
 
+_FULL = {errno.ENOSPC: "no space left on the device", errno.EFBIG: "file too large (a file-size limit)",
+         errno.EDQUOT: "disk quota exceeded"}
+
+
+_FULL_TEXTS = tuple(os.strerror(e) for e in _FULL)
+
+
+def _why(exc):
+    """An OSError's reason in words (a full disk said plainly)."""
+    return _FULL.get(exc.errno) or exc.strerror or str(exc) or type(exc).__name__
+
+
+class _Output:
+    """The command's output stream: a failed write (a full disk, /dev/full) becomes WriteError
+    (exit 3); BrokenPipeError passes through (the reader stopped, e.g. head)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text):
+        try:
+            return self.stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise WriteError(f"standard output: cannot write: {_why(exc)}") from None
+
+    def flush(self):
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise WriteError(f"standard output: cannot write: {_why(exc)}") from None
+
+
+def _silence_stdout():
+    """Point file descriptor 1 at /dev/null so the interpreter's last flush of what could not be
+    written does not print a second error (the recipe in Python's signal documentation)."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _error(message, code):
+    try:
+        sys.stderr.write(f"hrkg: {message}\n")
+        sys.stderr.flush()
+    except OSError:
+        pass
+    return code
+
+
 def main(argv=None, out=None):
-    out = out or sys.stdout
+    """Run one command; returns its exit code (see the module's docstring). Every failure is one
+    line on standard error, never a traceback."""
+    to_stdout = out is None or out is sys.stdout
+    out = _Output(out or sys.stdout)
     # rdflib logs a traceback for every ill-typed literal it reads (a date such as 2013-02-30);
     # hrkg reports those itself (validate names the file, the resource and the shape)
     logging.getLogger("rdflib.term").setLevel(logging.CRITICAL)
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help(sys.stderr)
-        return 2
     try:
-        return args.func(args, out)
-    except HrkgError as exc:
-        sys.stderr.write(f"hrkg: error: {exc}\n")
-        return exc.exit_code
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help(sys.stderr)
+            return 2
+        code = args.func(args, out)
+        out.flush()
+        return code
+    except KeyboardInterrupt:
+        return _error("interrupted", 130)
     except BrokenPipeError:  # e.g. piped into head
+        if to_stdout:
+            _silence_stdout()
         return 0
+    except HrkgError as exc:
+        if isinstance(exc, WriteError) and to_stdout:
+            _silence_stdout()
+        code = exc.exit_code
+        if isinstance(exc, LoadError) and any(words in str(exc) for words in _FULL_TEXTS):
+            code = 3   # the store's bulk load says a full disk as "<input>: cannot load: IO error: ..."
+        return _error(f"error: {exc}", code)
+    except OSError as exc:   # the store, a cache or an output file the library could not write
+        where = f"{_shown(exc.filename)}: " if exc.filename else ""
+        return _error(f"error: {where}{_why(exc)}", 3)
+    except UnicodeError as exc:   # a name from the file system that is not UTF-8
+        if "surrogate" not in str(exc):
+            return _unexpected(exc)
+        return _error("error: a file name is not UTF-8 (rename it): "
+                      f"{_shown(exc.object)[:300] if isinstance(exc.object, str) else exc}", 2)
+    except Exception as exc:   # noqa: BLE001 -- a bug: one line, not a traceback
+        return _unexpected(exc)
+
+
+def _unexpected(exc):
+    if os.environ.get("HRKG_DEBUG"):
+        raise exc
+    return _error(f"error: unexpected {type(exc).__name__}: {exc} (a bug in hrkg: please report it with "
+                  f"the command; HRKG_DEBUG=1 shows the traceback)", 70)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,7 +1,9 @@
 """Resolve the codes and names people type (VNM, vietnam, CCPR, hrc) to resource IRIs.
 
 Matching is case- and accent-insensitive over each resource's hrkg:code, hrkg:alias, ISO alpha-2
-and SKOS labels; an unknown code raises UnknownCodeError with the closest known codes.
+and SKOS labels, and ignores the punctuation names are written with (Côte d'Ivoire, Guinea-Bissau,
+Bolivia (Plurinational State of)); an unknown code, or one with characters no name is written with
+(VNM!!, VNM#1), raises UnknownCodeError with the closest known codes.
 """
 import difflib
 import re
@@ -23,6 +25,10 @@ KIND_CLASSES = {
     "organization": (HRKG.Organization, HRKG.Body, HRKG.Group, HRKG.TreatyBody, HRKG.UNRegionalGroup,
                      HRKG.RegionalOrganization),
 }
+# besides letters, digits and spaces, the characters codes and names are written with
+# ('Côte d’Ivoire', 'Congo, Dem. Rep.', 'Sao Tome & Principe', 'OP-ICESCR', 'Bolivia (...)')
+NAME_PUNCTUATION = frozenset("'’‘`´-‐‑–—_.,()&/")
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 _KEY_PROPERTIES = (HRKG.code, HRKG.alias, HRKG.alpha2, SKOS.prefLabel, SKOS.altLabel,
                    SKOS.hiddenLabel)
 
@@ -35,6 +41,21 @@ def normalize(text):
     text = re.sub(r"[’‘`´']", "", text)
     text = re.sub(r"[^0-9a-z]+", " ", text)
     return " ".join(text.split())
+
+
+def stray_characters(text):
+    """The characters of ``text`` that no code or name is written with ('!' in 'VNM!!'), each once.
+
+    normalize() drops them like the punctuation of a name, so without this check 'VNM!!' would
+    resolve to VNM. Accents, spaces, invisible format characters (a zero-width space, a soft
+    hyphen) and NAME_PUNCTUATION are not stray."""
+    stray = []
+    for c in unicodedata.normalize("NFKD", str(text)):
+        if (c.isspace() or c in NAME_PUNCTUATION or unicodedata.combining(c)
+                or unicodedata.category(c) == "Cf" or all(f in _ALNUM for f in c.casefold())):
+            continue
+        stray.append(c)
+    return "".join(dict.fromkeys(stray))
 
 
 class CodeIndex:
@@ -70,9 +91,14 @@ class CodeIndex:
         return self._codes[kind].get(iri)
 
     def resolve(self, kind, value):
-        """Return the IRI for ``value`` or raise UnknownCodeError with suggestions."""
+        """Return the IRI for ``value`` or raise UnknownCodeError with suggestions (also when
+        ``value`` holds stray characters, even if the rest of it is a known code)."""
         if kind not in self._keys:
             raise ValueError(f"unknown code kind {kind!r}")
+        stray = stray_characters(value)
+        if stray:
+            raise UnknownCodeError(kind, value, self.suggest(kind, value),
+                                   reason=f"unexpected character{'s' if len(stray) > 1 else ''} {stray!r}")
         key = normalize(value)
         iri = self._keys[kind].get(key)
         if iri is None:

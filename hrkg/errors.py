@@ -1,7 +1,8 @@
 """Exceptions raised by the hrkg library, each with the CLI exit code it maps to.
 
 0 success / conforms, 1 the data does not conform, 2 usage or input error (bad parameter,
-unknown code or query, unreadable or malformed file).
+unknown code or query, unreadable or malformed file), 3 store or output error (no usable store,
+a file or standard output that cannot be written, a full disk). The CLI adds 130 for Ctrl-C.
 """
 
 
@@ -18,10 +19,11 @@ class UsageError(HrkgError):
 class UnknownCodeError(UsageError):
     """A state, instrument, group or body code that the graph does not know."""
 
-    def __init__(self, kind, value, suggestions=()):
-        self.kind, self.value, self.suggestions = kind, value, list(suggestions)
+    def __init__(self, kind, value, suggestions=(), *, reason=None):
+        self.kind, self.value, self.suggestions, self.reason = kind, value, list(suggestions), reason
+        why = f" ({reason})" if reason else ""
         hint = f"; did you mean {', '.join(self.suggestions)}?" if self.suggestions else ""
-        super().__init__(f"unknown {kind} code {value!r}{hint}")
+        super().__init__(f"unknown {kind} code {value!r}{why}{hint}")
 
 
 class UnknownQueryError(UsageError):
@@ -71,3 +73,10 @@ class StoreError(HrkgError):
 class RemoteError(StoreError):
     """A remote SPARQL endpoint or Graph Store could not be reached, timed out or failed; the
     message names its URL."""
+
+
+class WriteError(HrkgError):
+    """An output (a file or standard output) could not be written: permission, a full disk, a
+    file-size limit. The message names the output; nothing partial is left behind."""
+
+    exit_code = 3
