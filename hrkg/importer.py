@@ -1158,7 +1158,6 @@ class UNTCImporter:
             report.consents.add(normalize(re.sub(r"[\d,*\s]+$", "", name)))
         who = self.participant(name)
         if who is None:
-            codes = self.names.resolve(name)
             report.unresolved.append((line, "participant", name, self.names.suggest(name)))
             return
         code, agent = who
