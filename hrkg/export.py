@@ -307,8 +307,8 @@ class _RdfXmlCheck:
                                  "name; export as ttl, nt, jsonld, trig or nq instead")
         if self.literal is not None:
             s, p, char = self.literal
-            raise UsageError(f"RDF/XML cannot write the literal of {s} {p}: it holds the control "
-                             f"character U+{ord(char):04X}, which XML 1.0 cannot carry; export as ttl, nt, "
+            raise UsageError(f"RDF/XML cannot write the literal of {s} {p}: it holds the character "
+                             f"U+{ord(char):04X}, which XML 1.0 cannot carry; export as ttl, nt, "
                              "jsonld, trig or nq instead")
 
 
