@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import HrkgError, LoadError, UsageError, WriteError
-from .export import EXPORT_FORMATS, embed_context
+from .export import EXPORT_FORMATS, TextSink, export_graph
 from .graph import KnowledgeGraph
 from .load import FORMATS as RDF_FORMATS, expand_paths, load
 from .query import FORMATS, QueryCatalog, format_result
@@ -202,18 +202,16 @@ def cmd_export(args, out):
         if not target.parent.is_dir():
             raise UsageError(f"output {target}: folder {target.parent} does not exist")
     kg = _open(args)
-    text = kg.export(args.format, include_inferred=args.inferred)
-    if args.context == "inline":
-        text = embed_context(text)
-    if target is None:
-        out.write(text)
+    options = {"include_inferred": args.inferred, "jsonld_context": args.context or "url"}
+    if target is None:   # streamed: a large store never sits in memory as one text
+        export_graph(kg, args.format, TextSink(out), **options)
         return 0
-    data = text.encode("utf-8")
     tmp, created = target.with_name(target.name + ".part"), False
     try:
         with open(tmp, "wb") as fh:
             created = True
-            fh.write(data)
+            export_graph(kg, args.format, fh, **options)
+            size = fh.tell()
         tmp.replace(target)
         created = False
     except OSError as exc:
@@ -222,7 +220,7 @@ def cmd_export(args, out):
         if created:
             tmp.unlink(missing_ok=True)
     if not args.quiet:
-        sys.stderr.write(f"wrote {target} ({len(data)} bytes)\n")
+        sys.stderr.write(f"wrote {target} ({size} bytes)\n")
     return 0
 
 
@@ -505,8 +503,6 @@ def main(argv=None, out=None):
             _silence_stdout()
         return 0
     except HrkgError as exc:
-        if isinstance(exc, WriteError) and to_stdout:
-            _silence_stdout()
         code = exc.exit_code
         if isinstance(exc, LoadError) and any(words in str(exc) for words in _FULL_TEXTS):
             code = 3   # the store's bulk load says a full disk as "<input>: cannot load: IO error: ..."

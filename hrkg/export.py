@@ -67,6 +67,8 @@ def export_graph(kg, fmt, out, *, include_inferred=False, jsonld_context="url"):
             named.append((INFERRED_GRAPH, kg.inferred))
         source = _DatasetSource(named)
     write(source, fmt, out, jsonld_context=jsonld_context)
+    if isinstance(out, TextSink):
+        out.flush()
 
 
 def write(source, fmt, out, *, jsonld_context="url"):
@@ -96,6 +98,15 @@ def write(source, fmt, out, *, jsonld_context="url"):
 
 # ---- where the triples come from ----------------------------------------------------------------
 
+def _terms():
+    """(to_ox, to_rdflib): the term converters (hrkg.terms; hrkg.store in earlier versions)."""
+    try:
+        from .terms import to_ox, to_rdflib
+    except ImportError:
+        from .store import to_ox, to_rdflib
+    return to_ox, to_rdflib
+
+
 def named_graphs(dataset, inferred_graph=None):
     """[(graph IRI, Graph)] of the non-empty graphs in IRI order, the inferred one last; a
     non-empty default graph comes first, named None."""
@@ -114,7 +125,7 @@ class _DatasetSource:
         self.named = named
 
     def graphs(self):
-        from .store import to_ox
+        to_ox, _ = _terms()
         for name, graph in self.named:
             def triples(graph=graph):
                 for s, p, o in graph:
@@ -171,7 +182,7 @@ def _statements(triples, label_prefix, suffix=None):
 
 
 def _canonical_blank(triples, label_prefix):
-    from .store import to_ox, to_rdflib
+    to_ox, to_rdflib = _terms()
     graph = Graph()
     for t in triples:
         graph.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
@@ -295,10 +306,11 @@ class _RdfXmlCheck:
     def __call__(self, t):
         self.predicates.add(t.predicate.value)
         o = t.object
-        if self.literal is None and isinstance(o, ox.Literal):
+        if isinstance(o, ox.Literal):
             found = _XML_FORBIDDEN.search(o.value)
-            if found:
-                self.literal = (t.subject, t.predicate, found.group())
+            if found:   # the first in statement order names the same one every time
+                offender = (str(t.subject), str(t.predicate), found.group())
+                self.literal = min(self.literal or offender, offender)
 
     def raise_if_needed(self):
         for p in sorted(self.predicates):
@@ -368,7 +380,7 @@ def to_jsonld(graph, *, context=CONTEXT_URL):
 def _write_jsonld(triples, out, context):
     """Stream the nodes, one subject at a time (the triples come grouped by subject), laid out
     exactly as ``json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False)`` would."""
-    from .store import to_rdflib
+    _, to_rdflib = _terms()
     compactor = _Compactor(CONTEXT["@context"])
     ctx = context if isinstance(context, str) else context["@context"]
     head = json.dumps(ctx, indent=1, sort_keys=True, ensure_ascii=False).replace("\n", "\n ")
@@ -503,3 +515,19 @@ def _sorted_node(node):
                 if isinstance(texts, list):
                     value[lang] = order(texts)
     return node
+
+
+class TextSink:
+    """A binary file over a text stream (``sys.stdout``): bytes are decoded incrementally, so a
+    character pyoxigraph writes in two pieces is still whole."""
+
+    def __init__(self, out):
+        import codecs
+        self.out, self._decoder = out, codecs.getincrementaldecoder("utf-8")()
+
+    def write(self, data):
+        self.out.write(self._decoder.decode(bytes(data)))
+        return len(data)
+
+    def flush(self):
+        self.out.write(self._decoder.decode(b"", final=True))

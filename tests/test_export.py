@@ -299,3 +299,36 @@ def test_context_covers_every_ontology_property_with_the_right_coercion():
                  if t["@id"][len("hrkg:"):] not in declared]
     assert problems == [], "hrkg/context.py is out of step with the ontology"
     assert terms["@vocab"] == str(HRKG)
+
+
+# ---- /download/ streams the dump from a file ------------------------------------------------------
+
+def test_download_is_exported_once_to_a_file_and_streamed(kg, exports, tmp_path, monkeypatch):
+    from starlette.testclient import TestClient
+    from hrkg.web.app import create_app
+    from hrkg.web.handlers import Settings, WorkerState, download
+    monkeypatch.setenv("HRKG_CACHE_DIR", str(tmp_path))
+    reply = download(WorkerState(kg, Settings()), {"format": "nq"})
+    path = reply.headers["X-Hrkg-Download-File"]
+    assert reply.body == b"" and path.startswith(str(tmp_path))     # the worker sends a name, not the dump
+    with open(path, encoding="utf-8") as fh:
+        assert fh.read() == exported(kg, exports, "nq", False)
+    with TestClient(create_app(lambda: kg, Settings(workers=1))) as client:
+        with client.stream("GET", "/download/hrkg.nq") as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"] == "application/n-quads"
+            assert "x-hrkg-download-file" not in response.headers
+            assert "hrkg.nq" in response.headers["content-disposition"]
+            assert b"".join(response.iter_bytes()).decode("utf-8") == exported(kg, exports, "nq", False)
+        assert client.get("/download/hrkg.csv").status_code == 404
+
+
+def test_cli_export_streams_to_stdout_and_to_a_file(kg, exports, tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    out = io.StringIO()
+    assert cli.main(["export", "--format", "ttl"], out=out) == 0
+    assert out.getvalue() == exported(kg, exports, "ttl", False)
+    target = tmp_path / "hrkg.trig"
+    assert cli.main(["export", "--format", "trig", "--inferred", "-o", str(target)], out=out) == 0
+    assert target.read_text(encoding="utf-8") == exported(kg, exports, "trig", True)
+    assert f"wrote {target} ({target.stat().st_size} bytes)" in sys.stderr.getvalue()

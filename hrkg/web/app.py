@@ -224,13 +224,25 @@ def create_app(factory, settings=None):
                         headers={"Access-Control-Allow-Origin": "*"})
 
     async def download(request):
+        import os
         ext = request.path_params["ext"]
         fmt = {v: k for k, v in DOWNLOAD_EXT.items()}.get(ext)
         if fmt is None:
             return to_response(error(404, f"no download hrkg.{ext}; choose one of "
                                           + ", ".join(f"hrkg.{e}" for e in DOWNLOAD_EXT.values()),
                                      request.headers.get("accept")))
-        return await run(request, {"kind": "download", "format": fmt}, cache_key=fmt)
+        for _ in range(2):
+            response = await run(request, {"kind": "download", "format": fmt}, cache_key=fmt)
+            path = response.headers.get("x-hrkg-download-file")
+            if path is None:   # an error, or a dump the worker could not keep on disk
+                return response
+            if os.path.isfile(path):   # streamed from disk, never read whole into memory
+                from starlette.responses import FileResponse
+                return FileResponse(path, media_type=response.headers["content-type"],
+                                    headers={"Content-Disposition": response.headers["content-disposition"]})
+            holder["downloads"].pop(fmt, None)   # the cache folder was cleaned: export again
+        return to_response(error(503, "the download could not be written; try again shortly",
+                                 request.headers.get("accept"), headers={"Retry-After": "5"}))
 
     async def lookup(request):
         return await run(request, {"kind": "lookup", "q": request.query_params.get("q", "")})

@@ -335,11 +335,36 @@ def void_graph(state, base):
 
 
 def download(state, job):
-    fmt = job["format"]
-    text = state.kg.export(fmt)
+    """The dump in ``job["format"]``, exported once into the cache folder (one file per graph
+    fingerprint and format, streamed by hrkg.export) and named in the X-Hrkg-Download-File header,
+    so the server process streams it from disk (app.py) and no pipe or memory holds all of it.
+    Without a cache folder it can write, or a graph without a fingerprint, the reply holds it."""
+    import os
+    from ..export import export_graph
+    from ..graph import cache_dir
+    fmt, kg = job["format"], state.kg
     media = DOWNLOADS[fmt][0]
-    return Reply(200, media + ("; charset=utf-8" if media.startswith("text/") else ""), text,
-                 {"Content-Disposition": f'inline; filename="hrkg.{DOWNLOAD_EXT[fmt]}"'})
+    media += "; charset=utf-8" if media.startswith("text/") else ""
+    headers = {"Content-Disposition": f'inline; filename="hrkg.{DOWNLOAD_EXT[fmt]}"'}
+    manifest = getattr(kg, "manifest", None)
+    key = manifest["fingerprint"] if manifest else getattr(kg, "fingerprint", lambda: None)()
+    if key:
+        path = cache_dir() / "downloads" / key[:20] / f"hrkg.{DOWNLOAD_EXT[fmt]}"
+        tmp = path.with_name(f"{path.name}.part-{os.getpid()}")
+        try:
+            if not path.is_file():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with open(tmp, "wb") as fh:
+                    export_graph(kg, fmt, fh)
+                os.replace(tmp, path)
+            return Reply(200, media, b"", dict(headers, **{"X-Hrkg-Download-File": str(path)}))
+        except OSError as exc:
+            print(f"hrkg serve: cannot keep the {fmt} download in {path.parent} ({exc}); "
+                  "sending it from memory", file=sys.stderr)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+    return Reply(200, media, kg.export(fmt), headers)
 
 
 def home(state, job):
