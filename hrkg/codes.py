@@ -43,19 +43,36 @@ def normalize(text):
     return " ".join(text.split())
 
 
-def stray_characters(text):
-    """The characters of ``text`` that no code or name is written with ('!' in 'VNM!!'), each once.
-
-    normalize() drops them like the punctuation of a name, so without this check 'VNM!!' would
-    resolve to VNM. Accents, spaces, invisible format characters (a zero-width space, a soft
-    hyphen) and NAME_PUNCTUATION are not stray."""
-    stray = []
+def _dropped(text):
+    """(stray, foreign): the characters of ``text`` that normalize() drops although they are not
+    how names are punctuated, each once. ``stray``: neither letters nor digits ('!' in 'VNM!!',
+    '#', '?', quotes); accents, spaces, invisible format characters (a zero-width space, a soft
+    hyphen) and NAME_PUNCTUATION are not stray. ``foreign``: letters and digits that do not fold
+    to a-z or 0-9 ('Đ' in 'Đông Nam Á', '越南')."""
+    stray, foreign = [], []
     for c in unicodedata.normalize("NFKD", str(text)):
         if (c.isspace() or c in NAME_PUNCTUATION or unicodedata.combining(c)
                 or unicodedata.category(c) == "Cf" or all(f in _ALNUM for f in c.casefold())):
             continue
-        stray.append(c)
-    return "".join(dict.fromkeys(stray))
+        (foreign if c.isalnum() else stray).append(c)
+    return "".join(dict.fromkeys(stray)), "".join(dict.fromkeys(foreign))
+
+
+def stray_characters(text):
+    """The characters of ``text`` no code or name is written with ('!' in 'VNM!!'), each once:
+    normalize() drops them like a name's punctuation, so unchecked 'VNM!!' would resolve to VNM."""
+    return _dropped(text)[0]
+
+
+def _spelling(text):
+    """normalize(), but keeping the letters it drops ('Đ'): tells 'Đông Nam Á', a label, from
+    'VNM越南', a code with stray letters, which normalize() makes 'ong nam a' and 'vnm'."""
+    text = unicodedata.normalize("NFKD", str(text))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.casefold().replace("&", " and ")
+    text = re.sub(r"[’‘`´']", "", text)
+    text = re.sub(r"[\W_]+", " ", text)
+    return " ".join(text.split())
 
 
 class CodeIndex:
@@ -64,8 +81,9 @@ class CodeIndex:
     def __init__(self, graph):
         self._keys = {}     # kind -> {normalized key: iri}
         self._codes = {}    # kind -> {iri: code}
+        self._spellings = {}   # kind -> {_spelling(name)} of the names with letters normalize() drops
         for kind, classes in KIND_CLASSES.items():
-            keys, codes = {}, {}
+            keys, codes, spellings = {}, {}, set()
             members = {s for cls in classes for s in graph.subjects(RDF.type, cls)
                        if isinstance(s, URIRef)}
             for iri in sorted(members):
@@ -76,9 +94,11 @@ class CodeIndex:
                 for prop in _KEY_PROPERTIES:
                     for value in graph.objects(iri, prop):
                         keys.setdefault(normalize(value), iri)
+                        if _dropped(value)[1]:
+                            spellings.add(_spelling(value))
                 # the code itself always wins over another resource's label
                 keys[normalize(code)] = iri
-            self._keys[kind], self._codes[kind] = keys, codes
+            self._keys[kind], self._codes[kind], self._spellings[kind] = keys, codes, spellings
 
     def kinds(self):
         return tuple(self._keys)
@@ -95,7 +115,9 @@ class CodeIndex:
         ``value`` holds stray characters, even if the rest of it is a known code)."""
         if kind not in self._keys:
             raise ValueError(f"unknown code kind {kind!r}")
-        stray = stray_characters(value)
+        stray, foreign = _dropped(value)
+        if not stray and foreign and _spelling(value) not in self._spellings[kind]:
+            stray = foreign   # letters normalize() would drop, and no name is spelled with them
         if stray:
             raise UnknownCodeError(kind, value, self.suggest(kind, value),
                                    reason=f"unexpected character{'s' if len(stray) > 1 else ''} {stray!r}")

@@ -282,6 +282,22 @@ def test_names_written_with_punctuation_still_resolve(kind, value, kg):
     assert kg.codes.resolve(kind, value)
 
 
+def test_every_code_alias_and_label_in_the_graph_still_resolves(kg):
+    """No name the data spells a resource with counts as stray characters."""
+    from hrkg.codes import _KEY_PROPERTIES, KIND_CLASSES
+    from hrkg.namespaces import RDF
+    checked = 0
+    for kind, classes in KIND_CLASSES.items():
+        for iri in {s for cls in classes for s in kg.graph.subjects(RDF.type, cls)}:
+            if kg.codes.code_of(kind, iri) is None:
+                continue
+            for prop in _KEY_PROPERTIES:
+                for name in kg.graph.objects(iri, prop):
+                    kg.codes.resolve(kind, str(name))   # raises UnknownCodeError if it does not
+                    checked += 1
+    assert checked > 800
+
+
 def test_state_names_with_punctuation_resolve_through_the_cli(capsys):
     for value in ("Côte d'Ivoire", "Bolivia (Plurinational State of)", "Guinea-Bissau"):
         code, out, err = run(["query", "treaty-status", f"state={value}", "--format", "csv"], capsys)
