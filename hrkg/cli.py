@@ -273,12 +273,12 @@ def cmd_stats(args, out):
 def cmd_serve(args, out):
     from .serve import Settings, serve  # starlette and uvicorn load only when serving
     for name, value in (("--workers", args.workers), ("--timeout", args.timeout), ("--max-rows", args.max_rows),
-                        ("--max-body", args.max_body), ("--port", args.port + 1)):
+                        ("--max-body", args.max_body), ("--port", args.port)):
         if value <= 0:
             raise UsageError(f"{name} must be positive, got {value}")
     settings = Settings(workers=args.workers, timeout=args.timeout, max_rows=args.max_rows, max_body=args.max_body,
                         allow_remote=args.allow_remote, public_url=args.public_url,
-                        response_cache=max(args.response_cache, 0))
+                        response_cache=max(args.response_cache, 0), response_cache_bytes=args.response_cache_bytes)
     if args.in_memory:
         _check_inputs(args.data)
 
@@ -396,21 +396,26 @@ def build_parser():
     common(p)
     p.set_defaults(func=cmd_stats)
 
+    from .web import options as serve_options   # checked values; light, no server imports
     p = sub.add_parser("serve", help="serve the graph as linked data: SPARQL endpoint, stored queries, resource pages")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    p.add_argument("--port", type=serve_options.port, default=8000, help="port, 1-65535 (default: 8000)")
     p.add_argument("--workers", type=int, default=2, help="query worker processes (default: 2)")
-    p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
-                   help="stop (kill) a query after this long and answer 503 (default: 30)")
+    p.add_argument("--timeout", type=serve_options.seconds, default=30.0, metavar="SECONDS",
+                   help="stop (kill) a query after this long and answer 503; a finite number > 0 (default: 30)")
     p.add_argument("--max-rows", type=int, default=10_000, metavar="N",
                    help="truncate results to N rows or triples, marked by the header X-SPARQL-MaxRows (default: 10000)")
     p.add_argument("--max-body", type=int, default=1_000_000, metavar="BYTES",
                    help="refuse larger request bodies with 413 (default: 1000000)")
     p.add_argument("--allow-remote", action="store_true",
                    help="let queries use SERVICE and FROM with outside IRIs (off: they are refused with 403)")
-    p.add_argument("--public-url", metavar="URL", help="the server's public base URL, for absolute links in VoID")
+    p.add_argument("--public-url", metavar="URL", type=serve_options.public_url,
+                   help="the server's public base URL, for the absolute links in /void and the service description "
+                        "(default: http://HOST:PORT; never taken from a request's Host header)")
     p.add_argument("--response-cache", type=int, default=512, metavar="N",
                    help="keep the last N answers to GET requests in memory (the graph is read-only; 0: off)")
+    p.add_argument("--response-cache-bytes", type=serve_options.size, default=64 * 2**20, metavar="BYTES",
+                   help="... and at most this many bytes of them, e.g. 64M (default: 64M; 0: off)")
     p.add_argument("--in-memory", action="store_true",
                    help="parse and infer the bundled data (plus --data) in memory instead of opening the store")
     quiet(p, "no access log and no store progress lines")

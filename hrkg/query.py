@@ -256,7 +256,7 @@ _TOKENS = re.compile(
     r"(?P<skip>#[^\n\r]*|" + _LONG_STRING +                      # comments, long strings
     r"""|'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*\""""         # strings
     r"""|<[^<>"{}|^`\\\x00-\x20]*>|\\.)"""                        # IRIs, escapes in names
-    r"|(?<![\w:?$])(?P<keyword>SELECT|ASK|WHERE|CONSTRUCT|DESCRIBE|SERVICE)(?![\w:])"
+    r"|(?<![\w:?$])(?P<keyword>SELECT|ASK|WHERE|CONSTRUCT|DESCRIBE|SERVICE|FROM)(?![\w:])"
     r"|(?P<brace>\{)",
     re.IGNORECASE)
 
@@ -321,6 +321,8 @@ def run_sparql_store(store, text, bindings=None, *, default_graph=None):
     import pyoxigraph as ox
     from .store import to_rdflib
     options = {"default_graph": default_graph} if default_graph else {"use_default_graph_as_union": True}
+    if default_graph is None and "FROM" in sparql_keywords(text):
+        options = {}   # FROM / FROM NAMED: the query's own dataset, as SPARQL defines (FROM <none> is empty)
     try:
         res = store.query(inline_bindings(text, bindings), prefixes=_PREFIX_TEXT, **options)
         if isinstance(res, ox.QueryBoolean):

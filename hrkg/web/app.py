@@ -20,12 +20,13 @@ from starlette.routing import Route
 
 from .handlers import DOWNLOAD_EXT, Settings, WorkerState, handle, warm
 from .pool import PoolBusy, PoolTimeout, WorkerDied, WorkerPool
-from .replies import Reply, environment, error
+from .replies import Reply, content_security_policy, environment, error
 from .results import jsonld_context
 from .sandbox import deny_network
 
 _SAFE_PATH = re.compile(r"[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*")
 _QUERY_NAME = re.compile(r"[A-Za-z0-9_-]+")
+MAX_URL = 65535   # the longest request target uvicorn's HTTP parser (httptools) reads; see serve.py
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
@@ -39,33 +40,50 @@ class ResponseCache:
     """Replies to GET requests, by URL, Accept header and day (stored queries default to today).
 
     The graph never changes while a server runs (the store is opened read-only), so a repeated
-    request gets the same answer; only successful replies up to 2 MB are kept, least recently used
-    first out. ``size`` 0 disables it."""
+    request gets the same answer. Only successful replies are kept, at most ``size`` of them and
+    ``max_bytes`` in all (bodies kept encoded, counted with their key and headers), least
+    recently used first out; one reply larger than a quarter of ``max_bytes`` is not kept.
+    ``size`` or ``max_bytes`` 0 disables it."""
 
-    MAX_BODY = 2_000_000
+    ENTRY_OVERHEAD = 600   # bytes of Python objects around each entry (Reply, key tuple, dict slot)
 
-    def __init__(self, size):
-        self.size, self.hits, self.misses = size, 0, 0
+    def __init__(self, size, max_bytes=64 * 2**20):
+        self.size = size if max_bytes else 0
+        self.max_bytes, self.bytes, self.hits, self.misses = max_bytes, 0, 0, 0
         self._items = OrderedDict()
 
     def key(self, request):
         return (request.url.path, request.url.query, request.headers.get("accept", ""), dt.date.today())
 
     def get(self, key):
-        reply = self._items.get(key)
-        if reply is None:
+        entry = self._items.get(key)
+        if entry is None:
             self.misses += 1
             return None
         self._items.move_to_end(key)
         self.hits += 1
-        return reply
+        return entry[0]
 
     def put(self, key, reply):
-        if self.size and reply.status == 200 and len(reply.body) <= self.MAX_BODY:
-            self._items[key] = reply
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+        if not self.size or reply.status != 200:
+            return
+        body = reply.body.encode("utf-8") if isinstance(reply.body, str) else reply.body
+        cost = self._cost(key, reply, body)
+        if cost > self.max_bytes // 4:
+            return
+        if key in self._items:
+            self.bytes -= self._items.pop(key)[1]
+        self._items[key] = (Reply(reply.status, reply.media_type, body, reply.headers), cost)
+        self.bytes += cost
+        while len(self._items) > self.size or self.bytes > self.max_bytes:
+            self.bytes -= self._items.popitem(last=False)[1][1]
+
+    def _cost(self, key, reply, body):
+        return (len(body) + sum(len(str(part)) for part in key) + len(reply.media_type)
+                + sum(len(k) + len(v) for k, v in reply.headers.items()) + self.ENTRY_OVERHEAD)
+
+    def __len__(self):
+        return len(self._items)
 
 
 def worker_setup(allow_remote):
@@ -105,10 +123,11 @@ def create_app(factory, settings=None):
         finally:
             pool.close()
 
-    cache = ResponseCache(settings.response_cache)
+    cache = ResponseCache(settings.response_cache, settings.response_cache_bytes)
 
     async def run(request, job, *, cache_key=None):
-        job = dict(job, accept=request.headers.get("accept"), base=str(request.base_url).rstrip("/"))
+        # never the Host header nor anything else of the request but Accept: replies are cached
+        job = dict(job, accept=request.headers.get("accept"))
         key = cache.key(request) if request.method in ("GET", "HEAD") and cache.size else None
         if key and (reply := cache.get(key)) is not None:
             return to_response(reply)
@@ -140,10 +159,11 @@ def create_app(factory, settings=None):
         return await run(request, {"kind": "home"})
 
     async def sparql(request):
+        if len(request.url.query) > min(settings.max_body, MAX_URL):
+            return to_response(error(414, f"the query string is longer than {min(settings.max_body, MAX_URL)} "
+                                          "bytes; send the query in a POST body (as application/sparql-query "
+                                          "or the form field 'query')", request.headers.get("accept")))
         params = parse_qs(request.url.query, keep_blank_values=True)
-        if len(request.url.query) > settings.max_body:
-            return to_response(error(414, f"the query string is longer than {settings.max_body} bytes; "
-                                          "send the query in a POST body", request.headers.get("accept")))
         if request.method == "POST":
             ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
             try:
@@ -252,7 +272,8 @@ def create_app(factory, settings=None):
         s = pool.stats
         return Response(json.dumps({"workers": pool.pids(), "jobs": s.jobs, "timeouts": s.timeouts,
                                     "crashes": s.crashes, "busy": s.busy, "cache_hits": cache.hits,
-                                    "cache_misses": cache.misses, "timeout_seconds": settings.timeout,
+                                    "cache_misses": cache.misses, "cache_entries": len(cache),
+                                    "cache_bytes": cache.bytes, "timeout_seconds": settings.timeout,
                                     "max_rows": settings.max_rows, "max_body": settings.max_body}) + "\n",
                         media_type="application/json")
 
@@ -275,11 +296,38 @@ def create_app(factory, settings=None):
         Route("/favicon.ico", favicon),
     ]
     app = Starlette(routes=routes, lifespan=lifespan,
-                    middleware=[Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"],
+                    middleware=[Middleware(SecurityHeaders), Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"],
                                            allow_headers=["Accept", "Content-Type"],
                                            expose_headers=["X-SPARQL-MaxRows"])],
                     exception_handlers={404: not_found, 405: not_allowed})
     return app
+
+
+class SecurityHeaders:
+    """ASGI middleware: every response gets X-Content-Type-Options: nosniff, and every HTML
+    response a strict Content-Security-Policy (replies.content_security_policy) and
+    Referrer-Policy."""
+
+    def __init__(self, app):
+        self.app = app
+        self.csp = content_security_policy().encode("ascii")
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", [])
+                           if k.lower() not in (b"x-content-type-options", b"content-security-policy")]
+                headers.append((b"x-content-type-options", b"nosniff"))
+                ctype = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+                if ctype.split(b";")[0].strip().lower() in (b"text/html", b"application/xhtml+xml", b"image/svg+xml"):
+                    headers += [(b"content-security-policy", self.csp), (b"referrer-policy", b"same-origin")]
+                message = dict(message, headers=headers)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 async def not_found(request, exc):

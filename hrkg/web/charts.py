@@ -20,9 +20,11 @@ CONSENTS = ("ratification", "accession", "succession")
 
 def _open(width, height, title, desc):
     n = next(_ids)
-    return [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
-            f'role="img" aria-labelledby="chart{n}-title chart{n}-desc" class="chart" '
-            f'style="max-width:{width}px;font-family:system-ui,sans-serif;font-size:12px">',
+    # no style attribute (the Content-Security-Policy allows no inline style): presentation
+    # attributes, and the page's stylesheet scales svg.chart down to the column (max-width: 100%)
+    return [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
+            f'height="{height}" role="img" aria-labelledby="chart{n}-title chart{n}-desc" class="chart" '
+            f'font-family="system-ui,sans-serif" font-size="12">',
             f'<title id="chart{n}-title">{escape(title)}</title>',
             f'<desc id="chart{n}-desc">{escape(desc)}</desc>']
 

@@ -15,10 +15,19 @@ rdflib's algebra and by a SPARQL lexer (query.sparql_keywords) that skips only s
 comments; either finding refuses. Last, the workers cannot open a network socket at all
 (sandbox.py), so a gap between parsers is not a way out.
 
-Results are capped at ``max_rows``: a query without a smaller LIMIT gets ``LIMIT max_rows + 1``
-so the engine stops early, and the caller truncates to ``max_rows`` and says so.
+Results are capped at ``max_rows``: a SELECT without a smaller LIMIT gets ``LIMIT max_rows + 1``
+so the engine stops early, and the caller truncates to ``max_rows`` and says so. A CONSTRUCT or
+DESCRIBE keeps its own LIMIT (which counts solutions, not triples: one solution can make many
+triples), and the caller truncates the graph to ``max_rows`` triples.
+
+Nesting: rdflib's parser recurses a few dozen Python frames per level of ``{ }``, ``( )`` or
+``[ ]``, so it runs in a thread with a large stack and a raised recursion limit; Oxigraph's parser
+overflows its native stack (the worker crashes) between 2,000 and 3,000 levels, so a query nested
+deeper than MAX_NESTING levels is refused with a 400 that says so.
 """
 import re
+import sys
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -52,9 +61,80 @@ class CheckedQuery:
     limit_added: bool  # True when the LIMIT max_rows + 1 was added by us
 
 
+MAX_NESTING = 1000   # levels of { } ( ) [ ] and !; Oxigraph crashes past ~2,000 (measured)
+_PARSE_STACK = 512 * 2**20     # bytes of (virtual) stack for the parsing thread
+_PARSE_RECURSION = 200_000
+
+
 def check_query(text, *, max_rows, allow_remote=False):
     """Parse ``text`` and return a CheckedQuery, or raise Refused (400 syntax, 403 forbidden)."""
-    return _check(text, max_rows, allow_remote)
+    if text and len(text) > MAX_NESTING:   # shorter texts cannot nest that deep
+        depth = nesting(text)
+        if depth > MAX_NESTING:
+            raise Refused(400, f"the query nests groups, parentheses or brackets {depth} levels deep; this "
+                               f"endpoint accepts at most {MAX_NESTING}")
+    return _deep(_check, text, max_rows, allow_remote)
+
+
+def _deep(function, *args):
+    """``function(*args)`` in a thread with a large stack and a high recursion limit, for
+    rdflib's recursive parser; exceptions pass through. The caller waits, so raising the
+    (process-wide) recursion limit meanwhile affects no other running code."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = function(*args)
+        except BaseException as exc:  # re-raised in the caller's thread
+            outcome["error"] = exc
+
+    with _DEEP_LOCK:
+        old_stack, old_limit = threading.stack_size(), sys.getrecursionlimit()
+        try:
+            threading.stack_size(_PARSE_STACK)
+            sys.setrecursionlimit(max(old_limit, _PARSE_RECURSION))
+            thread = threading.Thread(target=run, name="hrkg-guard", daemon=True)
+            try:
+                thread.start()
+            except RuntimeError:   # no memory for that stack (an address-space limit): parse here
+                thread = None
+        finally:
+            threading.stack_size(old_stack)
+        try:
+            if thread is None:
+                sys.setrecursionlimit(old_limit)
+                run()
+            else:
+                thread.join()
+        finally:
+            sys.setrecursionlimit(old_limit)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+_DEEP_LOCK = threading.Lock()
+
+
+def nesting(text):
+    """How deep ``{ }``, ``( )`` and ``[ ]`` nest in ``text``, outside strings, IRIs and comments;
+    a run of ``!`` (each a level of the engine's recursive parser) counts as that many levels."""
+    depth = deepest = 0
+    for match in _NESTING_TOKENS.finditer(text):
+        if match.group("open"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif match.group("close"):
+            depth = max(depth - 1, 0)
+        elif match.group("bang"):
+            deepest = max(deepest, depth + match.group("bang").count("!"))
+    return deepest
+
+
+_NESTING_TOKENS = re.compile(
+    r"#[^\n\r]*|'''(?:[^\\]|\\.)*?'''" + r'|"""(?:[^\\]|\\.)*?"""'
+    + r"""|'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*"|<[^<>"{}|^`\\\x00-\x20]*>|\\."""
+    + r"|(?P<open>[{(\[])|(?P<close>[})\]])|(?P<bang>!(?:\s*!(?!=))*)")
 
 
 @lru_cache(maxsize=512)
@@ -69,6 +149,9 @@ def _check(text, max_rows, allow_remote):
     try:
         query = translateQuery(parseQuery(text), initNs=PREFIXES)
     except Exception as exc:
+        if isinstance(exc, RecursionError) or "maximum recursion depth" in str(exc):
+            raise Refused(400, "the query is too deeply nested or too long for this endpoint's SPARQL parser; "
+                               "split it into smaller queries") from None
         update = _update_operations(text)
         if update:
             raise Refused(403, f"this endpoint is read-only: SPARQL Update ({', '.join(update)}) is not "
@@ -92,7 +175,7 @@ def _check(text, max_rows, allow_remote):
         for service in services:
             raise Refused(403, f"SERVICE {service} is not allowed: this endpoint does not call other "
                                "SPARQL services (a server started with --allow-remote does)")
-    if form == "ASK":
+    if form != "SELECT":   # ASK has one answer; a CONSTRUCT/DESCRIBE limit would count solutions
         return CheckedQuery(form, text, False)
     limited, added = _with_limit(text, algebra, max_rows + 1)
     return CheckedQuery(form, limited, added)

@@ -38,8 +38,16 @@ class Settings:
     max_rows: int = 10_000
     max_body: int = 1_000_000
     allow_remote: bool = False
-    public_url: str | None = None   # e.g. https://hrkg.example.org, for absolute links (VoID)
-    response_cache: int = 512       # GET replies kept in the server process (0: none)
+    # the base of absolute links (VoID, service description), e.g. https://hrkg.example.org; never
+    # taken from a request's Host header (replies are cached). None: hrkg.serve sets the bind address
+    public_url: str | None = None
+    response_cache: int = 512                 # GET replies kept in the server process (0: none)
+    response_cache_bytes: int = 64 * 2**20    # ... and at most this many bytes of them (0: none)
+
+
+def public_base(settings):
+    """The base URL of absolute links: the configured public URL, never anything of a request."""
+    return (settings.public_url or "http://127.0.0.1:8000").rstrip("/")
 
 
 @dataclass
@@ -99,6 +107,7 @@ def sparql(state, job):
     result, truncated, headers = _limited(result, settings)
     if choice.format == "html":
         return page("sparql.html", dict(query=job["query"], result=result, form=checked.form, truncated=truncated,
+                                        unit="triples" if result.graph is not None else "rows",
                                         settings=settings, examples=EXAMPLES,
                                         graph_rows=sorted(result.graph) if result.graph is not None else None),
                     headers=dict(headers, Vary="Accept"))
@@ -120,7 +129,7 @@ EXAMPLES = [
 def service_description(state, job):
     choice = choose(job.get("accept"), GRAPH_OFFERS, format=job.get("format"))
     settings = state.settings
-    base = (settings.public_url or job["base"]).rstrip("/")
+    base = public_base(settings)
     graph = Graph()
     graph.bind("sd", SD)
     graph.bind("void", VOID)
@@ -267,7 +276,7 @@ def ontology(state, job):
 
 def void(state, job):
     choice = choose(job.get("accept"), GRAPH_OFFERS, format=job.get("format"))
-    graph = void_graph(state, (state.settings.public_url or job["base"]).rstrip("/"))
+    graph = void_graph(state, public_base(state.settings))
     if choice.format == "html":
         return page("graph.html", dict(title="Dataset description (VoID and DCAT)", graph_rows=sorted(graph),
                                        intro="The hrkg dataset: size, classes, licence, downloads and SPARQL "

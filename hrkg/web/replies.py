@@ -1,10 +1,14 @@
 """Replies shared by the server process and its workers: the Reply value, HTML templates, and
 error bodies in the format the client reads (HTML for browsers, JSON for JSON clients, else text)."""
+import base64
 import datetime as dt
+import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 from rdflib import BNode, Literal, URIRef
 
 from .. import __version__
@@ -37,6 +41,35 @@ def local(iri, root=""):
     if iri.startswith(BASE + "ontology"):
         return root + "/ontology" + iri[len(BASE + "ontology"):]
     return iri
+
+
+_WEB_LINK = re.compile(r"https?://[^\x00-\x20\x7f<>\"\\\\^`{|}]+\Z", re.IGNORECASE)
+
+
+def href(iri):
+    """Where a link to ``iri`` may point in a page: its server path (hrkg IRIs), the IRI itself if
+    it is an http(s) IRI, else None. Data can hold any IRI (``javascript:``, ``data:``, ``file:``):
+    only http(s) ones become links; the rest are shown as text."""
+    if iri is None:
+        return None
+    path = local(iri)
+    if path.startswith("/") and not path.startswith("//") and not _UNSAFE_PATH.search(path):
+        return path
+    return path if _WEB_LINK.match(path) else None
+
+
+_UNSAFE_PATH = re.compile(r"[\x00-\x20\x7f\\\\]")
+
+
+def link(iri, text=None, **attrs):
+    """``<a href>`` to ``iri`` showing ``text`` (escaped; default the IRI), or just the text when
+    the IRI is not one a page may link to (see ``href``)."""
+    text = str(iri) if text is None else text
+    target = href(iri)
+    if target is None:
+        return Markup('<span class="iri">%s</span>') % text
+    extra = Markup("").join(Markup(' %s="%s"') % (name.rstrip("_"), value) for name, value in attrs.items())
+    return Markup('<a href="%s"%s>%s</a>') % (target, extra, text)
 
 
 def short(iri):
@@ -94,7 +127,7 @@ def make_environment():
     env = Environment(loader=PackageLoader("hrkg.web", "templates"),
                       autoescape=select_autoescape(["html"]), undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(local=local, short=short, show_date=show_date, term_kind=term_kind,
+    env.globals.update(local=local, short=short, href=href, link=link, show_date=show_date, term_kind=term_kind,
                        literal_note=literal_note, version=__version__, BASE=BASE,
                        example_query=example_query)
     return env
@@ -110,6 +143,24 @@ def environment():
         for name in _ENV.list_templates():   # compile once, before the workers fork
             _ENV.get_template(name)
     return _ENV
+
+
+def content_security_policy():
+    """The Content-Security-Policy of every HTML page: nothing runs (the pages have no script),
+    nothing loads from elsewhere; the one inline stylesheet of base.html is allowed by its hash;
+    charts are inline SVG; forms post only to this server; no page may be framed."""
+    global _CSP
+    if _CSP is None:
+        source = environment().loader.get_source(environment(), "base.html")[0]
+        styles = re.findall(r"<style>(.*?)</style>", source, re.DOTALL)
+        hashes = " ".join("'sha256-%s'" % base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode()
+                          for css in styles)
+        _CSP = ("default-src 'none'; " + (f"style-src {hashes}; " if hashes else "")
+                + "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+    return _CSP
+
+
+_CSP = None
 
 
 def page(template, context, *, status=200, headers=None):
