@@ -596,3 +596,13 @@ def test_serve_rejects_bad_limits():
     done = subprocess.run([sys.executable, "-m", "hrkg", "serve", "--workers", "0"], capture_output=True,
                           text=True, cwd=ROOT, timeout=60)
     assert done.returncode == 2 and "--workers must be positive" in done.stderr
+
+
+def test_links_use_the_bind_address_not_the_host_header(url):
+    """Without --public-url, absolute links use the bind address (http://HOST:PORT), whatever Host
+    header a client sends, also in replies served from the response cache."""
+    for host in ("attacker.example", "attacker.example:8443"):
+        for path in ("/void", "/sparql"):
+            r = httpx.get(url + path, headers={"Host": host, "Accept": "text/turtle"}, timeout=30)
+            assert r.status_code == 200 and "attacker" not in r.text
+            assert f"<{url}/sparql>" in r.text
