@@ -19,10 +19,10 @@ from . import __version__
 from .errors import HrkgError, LoadError, UsageError, WriteError
 from .export import EXPORT_FORMATS, TextSink, export_graph
 from .graph import KnowledgeGraph
-from .load import FORMATS as RDF_FORMATS, expand_paths, load
+from .load import FORMATS as RDF_FORMATS, expand_paths
 from .query import FORMATS, QueryCatalog, format_result
-from .resources import bundle_files
-from .store import Progress, build
+from .progress import Progress
+from .store import build
 from .validate import REPORT_FORMATS, load_shapes
 
 
@@ -112,8 +112,8 @@ def _open(args, **kwargs):
     graph of the bundled data plus those files, parsed and inferred for this run only."""
     if getattr(args, "data", None):
         _check_inputs(args.data)
-        return KnowledgeGraph.open(args.data, use_cache=not getattr(args, "no_cache", False), **kwargs)
-    return KnowledgeGraph.open_store(getattr(args, "store", None),
+        return KnowledgeGraph.open(args.data, **kwargs)
+    return KnowledgeGraph.open_store(getattr(args, "store", None), rebuild=getattr(args, "rebuild", False),
                                      progress=Progress(quiet=getattr(args, "quiet", False)))
 
 
@@ -179,11 +179,9 @@ def cmd_validate(args, out):
     _check_inputs(list(args.paths) + list(args.data or []) + list(args.shapes or []))
     if args.only and args.paths:
         # contributor files alone, checked with the ontology so classes and terms resolve
-        dataset = load(bundle_files("ontology", ".ttl") + list(args.paths), include_bundle=False)
-        kg = KnowledgeGraph(dataset, args.paths, reason=args.infer, use_cache=not args.no_cache)
+        kg = KnowledgeGraph.open(args.paths, include_bundle=False, include_ontology=True, reason=args.infer)
     elif args.paths or args.data:
-        kg = KnowledgeGraph.open(list(args.paths) + list(args.data or []), reason=args.infer,
-                                 use_cache=not args.no_cache)
+        kg = KnowledgeGraph.open(list(args.paths) + list(args.data or []), reason=args.infer)
     else:
         kg = _open(args)      # the built store: the bundled data plus whatever 'hrkg build' was given
     report = kg.validate(load_shapes(args.shapes or None), include_inferred=args.infer, engine=args.engine)
@@ -229,7 +227,7 @@ def cmd_import(args, out):
     try:
         report = import_files(args.kind, args.files, args.output, field_map=args.field_map,
                               encoding=args.encoding, instrument=args.instrument, publisher=args.publisher,
-                              strict=args.strict, partial=args.partial,
+                              strict=args.strict, partial=args.partial, non_states=args.non_states,
                               progress=None if args.quiet else sys.stderr)
     except HrkgError as exc:
         if getattr(exc, "report", None) is not None:
@@ -283,7 +281,7 @@ def cmd_serve(args, out):
         _check_inputs(args.data)
 
         def factory():
-            return KnowledgeGraph.open(args.data, use_cache=not args.no_cache)
+            return KnowledgeGraph.open(args.data)
     else:
         def factory():
             return _open(args)
@@ -309,7 +307,9 @@ def build_parser():
         p.add_argument("--store", metavar="DIR", help="store location (default: $HRKG_STORE or the cache folder)")
         p.add_argument("--data", action="append", metavar="PATH",
                        help="query the bundled data plus this RDF file or folder in memory, bypassing the store (repeatable)")
-        p.add_argument("--no-cache", action="store_true", help="recompute inference instead of using the cache")
+        p.add_argument("--rebuild", action="store_true",
+                       help="rebuild a store that is out of date with its added files first (by default it "
+                            "answers as built, with a warning)")
 
     p = sub.add_parser("build", help="compile ontology, data, imported files and inference into the on-disk store")
     p.add_argument("paths", nargs="*", metavar="PATH", help="extra RDF files or folders (e.g. from 'hrkg import')")
@@ -388,6 +388,9 @@ def build_parser():
     p.add_argument("--publisher", help="upr: who published the export (e.g. 'UPR Info')")
     p.add_argument("--strict", action="store_true", help="a state name that does not resolve is fatal (nothing is written)")
     p.add_argument("--partial", action="store_true", help="write the good rows even when some rows are rejected")
+    p.add_argument("--non-states", action="store_true",
+                   help="untc: also write Cook Islands (COK), Niue (NIU) and the European Union (organization/EU), "
+                        "which the reference data does not hold yet")
     quiet(p, "no progress lines; the summary only when something needs a look")
     p.set_defaults(func=cmd_import)
 
@@ -399,9 +402,9 @@ def build_parser():
     from .web import options as serve_options   # checked values; light, no server imports
     p = sub.add_parser("serve", help="serve the graph as linked data: SPARQL endpoint, stored queries, resource pages")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    p.add_argument("--port", type=serve_options.port, default=8000, help="port, 1-65535 (default: 8000)")
+    p.add_argument("--port", type=int, default=8000, help="port, 1-65535 (default: 8000)")
     p.add_argument("--workers", type=int, default=2, help="query worker processes (default: 2)")
-    p.add_argument("--timeout", type=serve_options.seconds, default=30.0, metavar="SECONDS",
+    p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                    help="stop (kill) a query after this long and answer 503; a finite number > 0 (default: 30)")
     p.add_argument("--max-rows", type=int, default=10_000, metavar="N",
                    help="truncate results to N rows or triples, marked by the header X-SPARQL-MaxRows (default: 10000)")

@@ -103,7 +103,7 @@ def _terms():
     try:
         from .terms import to_ox, to_rdflib
     except ImportError:
-        from .store import to_ox, to_rdflib
+        from .terms import to_ox, to_rdflib
     return to_ox, to_rdflib
 
 

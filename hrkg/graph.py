@@ -1,130 +1,153 @@
-"""KnowledgeGraph: the small facade that chains load -> infer -> validate / query / export."""
-import hashlib
-import os
+"""KnowledgeGraph: the small facade over one pyoxigraph store and the stored queries.
+
+Every KnowledgeGraph is a store filled by build.fill: in memory (``KnowledgeGraph.open``: the
+bundled data plus files given for one run, the library, the tests) or on disk
+(``KnowledgeGraph.open_store``: what ``hrkg build`` made). Queries, validation and exports read
+the same layout either way (see build.py): the default graph the queries see, one named graph
+per input file, the inferred graph apart.
+"""
+import sys
 from functools import cached_property
 from pathlib import Path
 
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
-from rdflib.namespace import XSD
-
-from . import __version__
-from .codes import CodeIndex
-from .export import export
-from .infer import infer, statistics
-from .namespaces import PREFIXES
-from .load import INFERRED_GRAPH, default_files, load
+from .errors import StoreError
+from .load import file_of_graph
+from .progress import Progress
 from .query import QueryCatalog, bind_parameters, run_sparql_store
-from .shacl_sparql import validate_graph, validate_store
-from .validate import validate
 
-try:
-    import owlrl
-    _OWLRL_VERSION = getattr(owlrl, "__version__", "?")
-except ImportError:  # pragma: no cover
-    _OWLRL_VERSION = "?"
-
-
-def cache_dir():
-    """Where inferred triples are cached: $HRKG_CACHE_DIR, else ~/.cache/hrkg."""
-    root = os.environ.get("HRKG_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "hrkg"
-    return Path(root)
+INFERRED = "https://w3id.org/hrkg/graph/inferred"
 
 
 class KnowledgeGraph:
-    """Asserted triples (one named graph per file), inferred triples apart, and the stored queries.
+    """The graph in a pyoxigraph ``store`` described by ``manifest`` (build.fill's counts and the
+    inputs), with the stored queries.
 
     >>> kg = KnowledgeGraph.open()                                 # doctest: +SKIP
     >>> kg.query("treaty-status", {"state": "VNM"}).as_dicts()[0]  # doctest: +SKIP
     """
 
-    def __init__(self, dataset, files, *, reason=True, use_cache=True, queries=None):
-        self.dataset = dataset
-        self.files = [Path(f) for f in files]
-        self.reason = reason
-        self.use_cache = use_cache
+    def __init__(self, store, manifest, *, queries=None):
+        self.store = store
+        self.manifest = manifest
         self.catalog = queries or QueryCatalog()
 
     @classmethod
-    def open_store(cls, location=None, *, build_if_needed=True, progress=None, queries=None):
-        """Open the built store at ``location`` (default store.default_location()).
-
-        With ``build_if_needed`` a missing store is built from the bundled data, and a store whose
-        inputs changed since it was built is rebuilt from the same inputs first (like make).
-        Raises StoreError if there is no usable store and building is not allowed.
-        """
-        from . import store as store_mod
-        location = Path(location or store_mod.default_location())
-        current = store_mod.current_build(location)
-        if build_if_needed:
-            if current is None:
-                (progress or (lambda m: None))(f"building the store at {location} (first run)")
-                store_mod.build(None, location, progress=progress)
-            else:
-                manifest = store_mod.read_manifest(current)
-                reason = store_mod.stale_reason(manifest)
-                if reason:
-                    (progress or (lambda m: None))(f"{reason}; rebuilding the store at {location}")
-                    store_mod.build(store_mod.extra_inputs(manifest), location, force=True, progress=progress)
-        store, manifest = store_mod.open_store(location)
-        return StoredKnowledgeGraph(store, manifest, queries=queries)
+    def open(cls, paths=None, *, include_bundle=True, include_ontology=False, reason=True, queries=None,
+             progress=None, use_cache=None):
+        """The bundled ontology and data (or only the ontology with ``include_ontology``) plus
+        ``paths``, built into an in-memory store. Raises LoadError on a bad file.
+        ``use_cache`` is accepted for compatibility; building in memory takes about a second."""
+        import pyoxigraph as ox
+        from .build import fill
+        from .load import default_files, expand_paths
+        from .resources import bundle_files
+        from .store import describe_inputs, store_key
+        bundled = list(default_files()) if include_bundle else (
+            list(bundle_files("ontology", ".ttl")) if include_ontology else [])
+        files = bundled + expand_paths(paths or ())
+        inputs = describe_inputs(files, bundled)
+        store = ox.Store()
+        manifest = fill(store, files, infer=reason, progress=progress)
+        manifest.update(inputs=inputs, fingerprint=store_key(inputs) if reason else None, path=None)
+        return cls(store, manifest, queries=queries)
 
     @classmethod
-    def open(cls, paths=None, *, include_bundle=True, reason=True, use_cache=True, queries=None):
-        """Load the bundled ontology and data plus ``paths``. Raises LoadError on a bad file."""
-        dataset = load(paths, include_bundle=include_bundle)
-        files = (list(default_files()) if include_bundle else []) + [Path(p) for p in paths or ()]
-        return cls(dataset, files, reason=reason, use_cache=use_cache, queries=queries)
+    def open_store(cls, location=None, *, build_if_needed=True, rebuild=False, progress=None, queries=None):
+        """Open the built store at ``location`` (default store.default_location()).
 
-    # -- inference ---------------------------------------------------------------------
-    def fingerprint(self):
-        """SHA-256 over the input files' content and the tool versions; names the inference cache."""
-        digest = hashlib.sha256(f"hrkg {__version__} owlrl {_OWLRL_VERSION}\n".encode())
-        for f in self.files:
-            for path in sorted(f.rglob("*")) if f.is_dir() else [f]:
-                if path.is_file():
-                    digest.update(str(path.name).encode() + b"\0" + path.read_bytes() + b"\0")
-        return digest.hexdigest()
+        With ``build_if_needed``, a missing store is built from the bundled data, and a store built
+        from other bundled data is rebuilt first when it has no added inputs (a few seconds). A
+        store whose added inputs changed or went missing keeps answering, with a warning that says
+        how to rebuild; ``rebuild`` rebuilds it with them instead. Raises StoreError if there is
+        no usable store and building is not allowed or would need the added inputs.
+        """
+        from . import store as store_mod
+        progress = progress or Progress(quiet=True)
+        location = Path(location or store_mod.default_location())
+        if location.is_dir():
+            store_mod.remove_leftovers(location)
+        current = store_mod.current_build(location)
+        if current is None:
+            if not build_if_needed:
+                raise StoreError(f"{location}: no store built yet; run 'hrkg build'")
+            progress(f"building the store at {location} (first run)")
+            store_mod.build(None, location, progress=progress)
+        elif build_if_needed or rebuild:
+            cls._refresh(location, store_mod.read_manifest(current), rebuild, progress)
+        store, manifest = store_mod.open_store(location)
+        return cls(store, manifest, queries=queries)
 
-    @cached_property
-    def inferred(self):
-        """Triples OWL RL adds to the asserted ones (cached on disk by input fingerprint)."""
-        if not self.reason:
-            return Graph()
-        cache = cache_dir() / f"inferred-{self.fingerprint()}.nt"
-        if self.use_cache and cache.is_file():
-            graph = Graph()
-            graph.parse(cache, format="nt")
-            return graph
-        graph = infer(self.dataset)
-        union = Graph()
-        for t in self.dataset.triples((None, None, None)):
-            union.add(t)
-        union += graph
-        graph += statistics(union, PREFIXES)
-        # triples about blank nodes (OWL list cells) cannot be matched to the asserted ones again
-        for t in [t for t in graph if any(isinstance(x, BNode) for x in t)]:
-            graph.remove(t)
-        if self.use_cache:
-            try:
-                cache.parent.mkdir(parents=True, exist_ok=True)
-                tmp = cache.with_suffix(f".tmp{os.getpid()}")
-                tmp.write_text(graph.serialize(format="nt"), encoding="utf-8")
-                os.replace(tmp, cache)
-            except OSError:
-                pass  # a read-only home is no reason to fail; we just infer again next time
-        return graph
+    @staticmethod
+    def _refresh(location, manifest, rebuild, progress):
+        """Rebuild an out-of-date store when that is quick and safe, else warn (see open_store)."""
+        from . import store as store_mod
+        known = "inputs" in manifest and all("bundled" in i for i in manifest["inputs"])
+        stale = store_mod.staleness(manifest) if known else {"format": True, "bundled": None, "extra": []}
+        extra = store_mod.extra_inputs(manifest) if known else None
+        reasons = (["it was built by another version of hrkg"] if stale["format"] else []) + \
+            ([stale["bundled"]] if stale["bundled"] else []) + stale["extra"]
+        if not reasons:
+            return
+        if extra == [] or (rebuild and extra is not None):
+            progress(f"{'; '.join(reasons)}; rebuilding the store at {location}")
+            store_mod.build(extra, location, force=True, progress=progress)
+        elif stale["format"]:
+            raise StoreError(f"{location}: {reasons[0]}; rebuild it with 'hrkg build' and the files it was built "
+                             f"from{' (' + ' '.join(extra) + ')' if extra else ''}, or pass --rebuild")
+        else:
+            print(f"hrkg: warning: the store at {location} is out of date ({'; '.join(reasons)}); answering "
+                  f"from it as built. Rebuild with: hrkg build {' '.join(extra)} (or pass --rebuild)", file=sys.stderr)
+
+    # -- what is in it -------------------------------------------------------------------
+    @property
+    def files(self):
+        return [Path(i["path"]) for i in self.manifest.get("inputs", [])]
+
+    @property
+    def engine(self):
+        """The pyoxigraph store that answers every query."""
+        return self.store
 
     @cached_property
     def graph(self):
-        """Asserted + inferred, as one dataset (default graph = union) for querying."""
-        if self.reason and len(self.inferred):
-            named = self.dataset.graph(INFERRED_GRAPH)
-            for t in self.inferred:
-                named.add(t)
-        return self.dataset
+        """The graph the queries see (asserted and inferred, each triple once) as a read-only rdflib
+        graph over the store: the library API and the reference validator read it through oxrdflib."""
+        from rdflib.graph import ReadOnlyGraphAggregate
+        return ReadOnlyGraphAggregate([self.asserted, self.inferred])
+
+    @cached_property
+    def asserted(self):
+        """What the input files assert, each triple once, one value per single-valued fact (an
+        rdflib Graph over the store's default graph; build.reconcile)."""
+        from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+        return self._named(DATASET_DEFAULT_GRAPH_ID)
+
+    @property
+    def dataset(self):
+        """The same Dataset as ``graph`` (the name earlier versions used)."""
+        return self.graph
+
+    @cached_property
+    def _rdflib_store(self):
+        return _rdflib_store(self.store)
+
+    def _named(self, name):
+        # a Graph on the store, not Dataset.graph(name), which would add the graph to a read-only store
+        from rdflib import Graph, URIRef
+        return Graph(store=self._rdflib_store, identifier=URIRef(name))
+
+    @cached_property
+    def inferred(self):
+        """The triples OWL RL inference added (an rdflib Graph over the store's inferred graph)."""
+        return self._named(INFERRED)
+
+    def asserted_graphs(self):
+        """One rdflib Graph per input file, in build order."""
+        return [self._named(name) for name in self.manifest["graphs"]]
 
     @cached_property
     def codes(self):
+        from .codes import CodeIndex
         return CodeIndex(self.graph)
 
     # -- steps -------------------------------------------------------------------------
@@ -132,141 +155,79 @@ class KnowledgeGraph:
         """Run stored query ``name`` with string parameters; returns a query.Result."""
         stored = self.catalog.get(name)
         bindings = bind_parameters(stored, dict(params or {}), self.codes)
-        return run_sparql_store(self.engine, stored.text, bindings)
+        return run_sparql_store(self.store, stored.text, bindings)
 
     def sparql(self, text):
-        return run_sparql_store(self.engine, text)
-
-    @cached_property
-    def engine(self):
-        """An in-memory Oxigraph store of the asserted and inferred triples, which answers the
-        queries: one SPARQL engine for every path (rdflib's evaluator differs on sub-SELECTs
-        nested in OPTIONAL and is 20-1000x slower; benchmarks/ compares the two)."""
-        import pyoxigraph as ox
-        from .store import to_ox
-        store = ox.Store()
-        for g in self.asserted_graphs() + ([self.inferred_named()] if self.reason else []):
-            name = ox.NamedNode(str(g.identifier))
-            store.extend([ox.Quad(to_ox(s), to_ox(p), to_ox(o), name) for s, p, o in g])
-        return store
-
-    def inferred_named(self):
-        graph = Graph(identifier=INFERRED_GRAPH)
-        graph += self.inferred
-        return graph
+        return run_sparql_store(self.store, text)
 
     def validate(self, shapes=None, *, include_inferred=False, engine="compiled"):
-        """SHACL-validate the asserted triples (plus the inferred ones if asked).
+        """SHACL-validate what every input file asserts (plus the inferred triples if asked), and
+        warn about every fact two inputs give different values for (the discrepancies query; see
+        ValidationReport.add_discrepancies).
 
         Asserted only by default: with OWL RL triples added, an rdfs:range makes any object an
         instance of the expected class, so sh:class constraints could no longer fail.
-        ``engine``: "compiled" (shacl_sparql.py: the shapes as a few SPARQL queries on Oxigraph,
+        ``engine``: "compiled" (shacl_sparql.py: the shapes as a few SPARQL queries on the store,
         fast at world scale) or "pyshacl" (the reference it is tested against).
         """
-        data = Graph()
-        for g in self.asserted_graphs():
-            for t in g:
-                data.add(t)
-        if include_inferred:
-            for t in self.inferred:
-                data.add(t)
+        graphs = list(self.manifest["graphs"]) + ([INFERRED] if include_inferred else [])
         if engine == "pyshacl":
-            return validate(data, shapes, file_of=self.file_of())
-        return validate_graph(data, shapes, file_of=self.file_of())
-
-    def asserted_graphs(self):
-        """The non-empty named graphs of the input files; never the inferred graph, which
-        ``graph`` adds to the same dataset."""
-        return [g for g in self.dataset.graphs() if g.identifier != INFERRED_GRAPH and len(g)]
-
-    def file_of(self):
-        """Map each subject IRI to the file (named graph) that first asserts it."""
-        where = {}
-        for g in self.asserted_graphs():
-            name = str(g.identifier)
-            for s in set(g.subjects()):
-                where.setdefault(str(s), name.rsplit("/graph/", 1)[-1])
-        return where
-
-    def export(self, fmt, *, include_inferred=False):
-        asserted = Dataset(default_union=True)
-        for g in self.asserted_graphs():
-            target = asserted.graph(g.identifier)
-            for t in g:
-                target.add(t)
-        return export(asserted, fmt, inferred_graph=self.inferred if include_inferred else None,
-                      include_inferred=include_inferred)
-
-    def stats(self):
-        """Counts a user wants at a glance."""
-        asserted = self.asserted_graphs()
-        rows = {
-            "files": len(asserted),
-            "asserted triples": sum(len(g) for g in asserted),
-            "inferred triples": len(self.inferred),
-        }
-        counts = self.sparql(STATS_QUERY).as_dicts()[0]
-        rows.update({k.replace("_", " "): int(v) for k, v in counts.items()})
-        rows["stored queries"] = len(self.catalog.names())
-        return rows
-
-
-class StoredKnowledgeGraph(KnowledgeGraph):
-    """The same API over a built pyoxigraph store (see store.py): nothing is parsed or inferred
-    when it opens; queries run in pyoxigraph, rdflib sees the store through oxrdflib."""
-
-    def __init__(self, store, manifest, *, queries=None):
-        from oxrdflib import OxigraphStore
-        dataset = Dataset(store=OxigraphStore(store=store), default_union=True)
-        super().__init__(dataset, [Path(i["path"]) for i in manifest["inputs"]], queries=queries)
-        self.store = store
-        self.manifest = manifest
-
-    def _named(self, name):
-        # not dataset.graph(name): oxrdflib would try to add the graph to the read-only store
-        return Graph(store=self.dataset.store, identifier=URIRef(name))
-
-    @cached_property
-    def inferred(self):
-        return self._named(INFERRED_GRAPH)
-
-    @cached_property
-    def graph(self):
-        return self.dataset
-
-    @property
-    def engine(self):
-        return self.store
-
-    def asserted_graphs(self):
-        return [self._named(name) for name in self.manifest["graphs"]]
-
-    def validate(self, shapes=None, *, include_inferred=False, engine="compiled"):
-        """As KnowledgeGraph.validate, reading the store's named graphs where they are (pyshacl
-        reads them through oxrdflib, one triple pattern at a time: minutes at world scale)."""
-        if engine == "pyshacl":
+            from rdflib import Graph
+            from .validate import validate
             data = Graph()
-            for g in self.asserted_graphs() + ([self.inferred] if include_inferred else []):
-                for s, p, o in g:
-                    # oxrdflib gives "AG"^^xsd:string, which rdflib (so sh:in) tells from "AG"
-                    if isinstance(o, Literal) and o.datatype == XSD.string:
-                        o = Literal(str(o))
-                    data.add((s, p, o))
-            return validate(data, shapes, file_of=self.file_of())
-        graphs = list(self.manifest["graphs"]) + ([str(INFERRED_GRAPH)] if include_inferred else [])
-        return validate_store(self.store, shapes, data_graphs=graphs, file_of=self.file_of())
+            for g in map(self._named, graphs):
+                for triple in g:
+                    data.add(triple)
+            report = validate(data, shapes, file_of=self.file_of())
+        else:
+            from .shacl_sparql import validate_store
+            report = validate_store(self.store, shapes, data_graphs=graphs, file_of=self.file_of())
+        conflicts = self.query("discrepancies")
+        report.add_discrepancies([dict(zip(conflicts.vars, row)) for row in conflicts.rows])
+        return report
 
     def file_of(self):
         return _FileOfStore(self.store)
 
+    def export(self, fmt, *, include_inferred=False, jsonld_context="url"):
+        """The graph as text in ``fmt`` (see export.py), one named graph per file in TriG/N-Quads."""
+        import io
+        from .export import export_graph
+        out = io.BytesIO()
+        export_graph(self, fmt, out, include_inferred=include_inferred, jsonld_context=jsonld_context)
+        return out.getvalue().decode("utf-8")
+
     def stats(self):
+        """Counts a user wants at a glance."""
         rows = {"files": len(self.manifest["graphs"]),
                 "asserted triples": self.manifest["asserted_triples"],
-                "inferred triples": self.manifest["inferred_triples"]}
+                "inferred triples": self.manifest["inferred_triples"],
+                "discrepancies": self.manifest.get("discrepancies", 0)}
         counts = self.sparql(STATS_QUERY).as_dicts()[0]
         rows.update({k.replace("_", " "): int(v) for k, v in counts.items()})
         rows["stored queries"] = len(self.catalog.names())
         return rows
+
+
+# kept for callers of earlier versions: every KnowledgeGraph is a store now
+StoredKnowledgeGraph = KnowledgeGraph
+
+
+def _rdflib_store(store):
+    """oxrdflib's view of a pyoxigraph store, giving "x" (not "x"^^xsd:string, which rdflib tells
+    apart from it) for plain strings, as an rdflib parser would."""
+    from oxrdflib import OxigraphStore
+    from rdflib import Literal
+    from rdflib.namespace import XSD
+
+    class Store(OxigraphStore):
+        def triples(self, pattern, context=None):
+            for (s, p, o), graphs in super().triples(pattern, context):
+                if isinstance(o, Literal) and o.datatype == XSD.string:
+                    o = Literal(str(o))
+                yield (s, p, o), graphs
+
+    return Store(store=store)
 
 
 class _FileOfStore:
@@ -280,9 +241,9 @@ class _FileOfStore:
         import pyoxigraph as ox
         if not iri or not iri.startswith(("http://", "https://", "urn:", "file:")):
             return default
-        query = f"SELECT ?g ?s WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{INFERRED_GRAPH}>) }} LIMIT 1"
+        query = f"SELECT ?g ?s WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{INFERRED}>) }} ORDER BY ?g LIMIT 1"
         for row in self.store.query(query, substitutions={ox.Variable("s"): ox.NamedNode(iri)}):
-            return row["g"].value.rsplit("/graph/", 1)[-1]
+            return file_of_graph(row["g"].value)
         return default
 
 

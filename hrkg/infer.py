@@ -1,6 +1,7 @@
 """Step 2: OWL RL inference with owlrl, keeping inferred triples apart and free of noise."""
 import owlrl
 from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import term as rdflib_term
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 # Classes and properties whose every instance or use owlrl asserts; they carry no information.
@@ -42,8 +43,15 @@ def infer(asserted):
     for triple in asserted.triples((None, None, None)):
         work.add(triple)
     before = set(work)
-    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False,
-                           datatype_axioms=False).expand(work)
+    converters = dict(rdflib_term._toPythonMapping)
+    try:
+        owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False,
+                               datatype_axioms=False).expand(work)
+    finally:
+        # owlrl swaps in its own lexical converters for good; its gMonthDay one rejects every
+        # valid value ("--12-27") and logs a traceback each time rdflib reads one afterwards
+        rdflib_term._toPythonMapping.clear()
+        rdflib_term._toPythonMapping.update(converters)
     inferred = Graph()
     for triple in work:
         if triple not in before and not is_noise(triple):
@@ -128,18 +136,19 @@ def instance_rules(ontology, closure=None):
 
 # ---- materialised statistics ------------------------------------------------------------
 # Aggregates a world-wide query would otherwise recompute on every call (200,000 recommendations
-# counted per review). Computed after inference, by both the in-memory and the store path, into the
-# inferred graph; tests/test_store.py shows they equal the raw aggregate.
+# counted per review), computed by build.fill after inference into the inferred graph. Each
+# recommendation counts once (COUNT DISTINCT), however many files state it; tests/test_store.py
+# shows they equal the raw aggregate.
 
 STATISTICS = {
     "recommendations per review": """
 CONSTRUCT { ?review hrkg:recommendationsInGraph ?n ; hrkg:supportedInGraph ?supported ;
                     hrkg:notedInGraph ?noted }
 WHERE {
-  { SELECT ?review (COUNT(?r) AS ?n)
-           (SUM(IF(BOUND(?resp) && ?resp = hrkg:Supported, 1, 0)) AS ?supported)
-           (SUM(IF(BOUND(?resp) && ?resp = hrkg:Noted, 1, 0)) AS ?noted)
-    WHERE { ?r a hrkg:Recommendation ; hrkg:review ?review . OPTIONAL { ?r hrkg:response ?resp } }
+  { SELECT ?review (COUNT(DISTINCT ?r) AS ?n) (COUNT(DISTINCT ?s) AS ?supported) (COUNT(DISTINCT ?o) AS ?noted)
+    WHERE { ?r a hrkg:Recommendation ; hrkg:review ?review .
+            OPTIONAL { ?r hrkg:response hrkg:Supported . BIND(?r AS ?s) }
+            OPTIONAL { ?r hrkg:response hrkg:Noted . BIND(?r AS ?o) } }
     GROUP BY ?review }
 }""",
 }

@@ -1,16 +1,15 @@
-"""Step 1 of the flow: read ontology and data files into one dataset, one named graph per file.
-
-Asserted triples stay in their file's graph so exports can say where each came from; inferred
-triples go to a graph of their own (see infer.py).
+"""Step 1 of the flow: which files make the graph, what each file's named graph is called, and
+reading one RDF file with rdflib (for the ontology, shapes and formats the store cannot bulk-load),
+with errors that name the file, line and column. build.py loads the files into the store.
 """
 import re
 from pathlib import Path
 
-from rdflib import Dataset, Graph, URIRef
+from rdflib import Graph, URIRef
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from .errors import LoadError
-from .namespaces import BASE, bind_prefixes
+from .namespaces import BASE
 from .resources import bundle_dir, bundle_files
 
 GRAPH_BASE = BASE + "graph/"
@@ -45,6 +44,11 @@ def graph_name(path):
         except (ValueError, FileNotFoundError):
             continue
     return URIRef(path.as_uri())
+
+
+def file_of_graph(name):
+    """The file a named graph holds: its path in the bundle (``data/upr.ttl``), or its file: IRI."""
+    return str(name).rsplit("/graph/", 1)[-1]
 
 
 def _syntax_position(error):
@@ -116,21 +120,3 @@ def expand_paths(paths):
         else:
             files.append(p)
     return files
-
-
-def load(paths=None, *, include_bundle=True):
-    """Load files into a Dataset whose default graph is the union of its named graphs.
-
-    ``paths``: extra files or folders (folders are read recursively for RDF files). With
-    ``include_bundle`` the bundled ontology and data come first. Raises LoadError on the first
-    unreadable file; the returned dataset is only built when every file parsed.
-    """
-    files = (list(default_files()) if include_bundle else []) + expand_paths(paths or ())
-    parsed = [(f, parse_file(f)) for f in files]
-    dataset = Dataset(default_union=True)
-    bind_prefixes(dataset)
-    for path, graph in parsed:
-        named = dataset.graph(graph_name(path))
-        for triple in graph:
-            named.add(triple)
-    return dataset

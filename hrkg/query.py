@@ -28,6 +28,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.plugins.sparql import prepareQuery
 
 from .errors import ParameterError, QueryError, UnknownQueryError
+from .load import INFERRED_GRAPH
 from .namespaces import PREFIXES, XSD, bind_prefixes
 from .resources import bundle_files
 
@@ -315,13 +316,22 @@ def _safe_n3(term):
     return text
 
 
-def run_sparql_store(store, text, bindings=None, *, default_graph=None):
-    """Evaluate query text on a pyoxigraph Store (default graph = union of its graphs, or the
-    ``default_graph`` list); ``bindings`` {"_name": rdflib term} become SPARQL substitutions."""
+def query_graphs():
+    """What a query's default graph is on a store build.fill made: its default graph (every
+    asserted triple once, one value per single-valued fact) and the inferred graph (only triples
+    the default graph lacks), so no triple is seen twice."""
     import pyoxigraph as ox
-    from .store import to_rdflib
-    options = {"default_graph": default_graph} if default_graph else {"use_default_graph_as_union": True}
-    if default_graph is None and "FROM" in sparql_keywords(text):
+    return [ox.DefaultGraph(), ox.NamedNode(str(INFERRED_GRAPH))]
+
+
+def run_sparql_store(store, text, bindings=None, *, default_graph=None):
+    """Evaluate query text on a pyoxigraph Store, over the graphs build.fill lays out for queries
+    (query_graphs()) or the ``default_graph`` list; ``bindings`` {"_name": rdflib term} are bound
+    in every WHERE group (inline_bindings)."""
+    import pyoxigraph as ox
+    from .terms import to_rdflib
+    options = {"default_graph": default_graph or query_graphs()}
+    if False:
         options = {}   # FROM / FROM NAMED: the query's own dataset, as SPARQL defines (FROM <none> is empty)
     try:
         res = store.query(inline_bindings(text, bindings), prefixes=_PREFIX_TEXT, **options)

@@ -23,9 +23,7 @@ integer types (xsd:nonNegativeInteger, xsd:int, ...) as xsd:integer, so such a v
 in its canonical form and sh:datatype xsd:nonNegativeInteger cannot be told from xsd:integer.
 """
 import datetime as dt
-import logging
 import re
-import warnings
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import count
@@ -34,10 +32,13 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib import term as rdflib_term
 from rdflib.collection import Collection
-from rdflib.namespace import RDF, RDFS, SH, SKOS, XSD
+from rdflib.namespace import RDF, RDFS, SH, XSD
 
 from .errors import UnsupportedShapeError
-from .load import INFERRED_GRAPH
+from .load import INFERRED_GRAPH, file_of_graph
+from .terms import quiet_literal as _quiet_literal
+from .terms import to_ox as _to_ox
+from .terms import to_rdflib as _to_rdflib
 from .validate import LABEL_PROPERTIES, load_shapes, report_from_graph
 
 # Constraint parameters evaluated here (sh:flags and the qualified counts belong to others).
@@ -1024,7 +1025,7 @@ class _Evaluator:
             for r in rows:
                 g, f = str(r["g"]), r["f"].value
                 if g in order and (f not in found or order[g] < found[f][0]):
-                    found[f] = (order[g], r["g"].value.rsplit("/graph/", 1)[-1])
+                    found[f] = (order[g], file_of_graph(r["g"].value))
         return {f: name for f, (_, name) in found.items()}
 
     def describe_blank(self, node, graph, done):
@@ -1228,18 +1229,6 @@ _PYTHON_TYPES = {XSD.string: (str, bytes), RDF.langString: (str, bytes), XSD.int
                  XSD.dateTime: dt.datetime}
 
 
-def _quiet_literal(lexical, datatype):
-    """rdflib Literal without the warnings and logged tracebacks rdflib emits for ill-typed ones."""
-    logger = logging.getLogger("rdflib.term")
-    was, logger.disabled = logger.disabled, True
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return Literal(lexical, datatype=datatype)
-    finally:
-        logger.disabled = was
-
-
 def _well_typed(term, datatype):
     """pyshacl's sh:datatype test for a literal whose datatype is ``datatype``."""
     literal = _quiet_literal(term.value, URIRef(datatype))
@@ -1278,42 +1267,3 @@ def _qname(node, graph=None):
 def _chunks(items, size):
     for i in range(0, len(items), size):
         yield items[i:i + size]
-
-
-_XSD_STRING = str(XSD.string)
-
-
-def _to_rdflib(term):
-    if term is None:
-        return None
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        datatype = term.datatype.value
-        return _quiet_literal(term.value, None if datatype == _XSD_STRING else URIRef(datatype))
-    if isinstance(term, (URIRef, BNode, Literal)):
-        return term
-    raise TypeError(f"unexpected RDF term {term!r}")
-
-
-def _to_ox(term, bnodes):
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        if term not in bnodes:
-            try:
-                bnodes[term] = ox.BlankNode(str(term))
-            except ValueError:
-                bnodes[term] = ox.BlankNode()
-        return bnodes[term]
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype is not None:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise TypeError(f"unexpected RDF term {term!r}")

@@ -7,10 +7,10 @@ from urllib.request import url2pathname
 from xml.sax.saxutils import escape, quoteattr
 
 import pyshacl
-from rdflib import Graph
-from rdflib.namespace import SH
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF, SH
 
-from .load import parse_file
+from .load import file_of_graph, parse_file
 from .namespaces import DCTERMS, RDFS, SKOS, bind_prefixes
 from .resources import bundle_files
 
@@ -47,6 +47,71 @@ class ValidationReport:
         """No violations (and, with ``strict``, no warnings either)."""
         bad = self.violations + (self.warnings if strict else [])
         return not bad
+
+    def add_discrepancies(self, rows):
+        """Report the facts two inputs disagree on (rows of the ``discrepancies`` query) as warnings.
+
+        Validation reads every input's claims, so a fact with two values also breaks its shape's
+        sh:maxCount; that violation says the same as the warning (the graph answers with one value),
+        so it is replaced by it. Every other result stays: an ill-typed value set aside is still a
+        violation."""
+        explained = {(str(r["subject"]), str(r["property"])) for r in rows}
+        for node in list(self.report_graph.subjects(RDF.type, SH.ValidationResult)):
+            focus, path = self.report_graph.value(node, SH.focusNode), self.report_graph.value(node, SH.resultPath)
+            if (str(focus), str(path)) in explained and \
+                    self.report_graph.value(node, SH.sourceConstraintComponent) == SH.MaxCountConstraintComponent:
+                self.report_graph.remove((None, SH.result, node))
+                self.report_graph.remove((node, None, None))
+        self.results = [r for r in self.results if not (
+            r.constraint == "sh:MaxCountConstraintComponent" and (r.focus, _iri(r.path)) in explained)]
+        for row in rows:
+            node = BNode()
+            warning = _discrepancy_result(row)
+            for p, o in ((RDF.type, SH.ValidationResult), (SH.resultSeverity, SH.Warning),
+                         (SH.focusNode, URIRef(warning.focus)), (SH.resultPath, URIRef(str(row["property"]))),
+                         (SH.value, row["other_value"]), (SH.resultMessage, Literal(warning.message)),
+                         (SH.sourceShape, URIRef(DISCREPANCY_SHAPE))):
+                self.report_graph.add((node, p, o))
+            for report in self.report_graph.subjects(RDF.type, SH.ValidationReport):
+                self.report_graph.add((report, SH.result, node))
+                self.report_graph.set((report, SH.conforms, Literal(not self.violations)))
+            self.results.append(warning)
+        self.results.sort(key=lambda r: (SEVERITY_ORDER.get(r.severity, 9), r.focus, r.shape or "", r.message))
+
+
+DISCREPANCY_SHAPE = "https://w3id.org/hrkg/shapes#Discrepancy"
+
+
+def _discrepancy_result(row):
+    source, other = shown_file(file_of_graph(row["source"])), shown_file(file_of_graph(row["other_source"]))
+    return ValidationResult(
+        severity="Warning", focus=str(row["subject"]), focus_label=None, path=_curie(str(row["property"])),
+        value=_shown(row["other_value"]),
+        message=f"Sources disagree: {source} gives {_shown(row['value'])}, {other} gives {_shown(row['other_value'])}; the graph "
+                "answers with the first (the input that comes first in build order wins). Correct the file that is wrong.",
+        shape=DISCREPANCY_SHAPE, constraint="discrepancy", defined_in=other)
+
+
+def _shown(term):
+    return _curie(str(term)) if isinstance(term, URIRef) else str(term)
+
+
+def _iri(curie):
+    probe = Graph()
+    bind_prefixes(probe)
+    try:
+        return str(probe.namespace_manager.expand_curie(curie)) if curie and ":" in curie else curie
+    except ValueError:
+        return curie
+
+
+def _curie(iri):
+    probe = Graph()
+    bind_prefixes(probe)
+    try:
+        return probe.namespace_manager.normalizeUri(URIRef(iri))
+    except Exception:
+        return iri
 
 
 # What names a focus node in a report, best first: sources have only a title.

@@ -31,6 +31,13 @@ def imported_kg(_cache_dir, tmp_path_factory):
     return KnowledgeGraph.open([folder / "upr.ttl", folder / "upr-iv.nt", folder / "cat.nt"])
 
 
+@pytest.fixture(scope="session")
+def overlap_kg(_cache_dir):
+    """The bundled graph plus a file that restates some of its facts, three of them differently."""
+    from pathlib import Path
+    return KnowledgeGraph.open([Path(__file__).parent / "fixtures" / "overlap" / "restated.ttl"])
+
+
 def rows(kg, name, **params):
     """Stored-query rows as dicts of Python values."""
     return kg.query(name, params).as_dicts()

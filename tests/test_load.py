@@ -56,6 +56,6 @@ def test_extra_file_is_loaded_into_its_own_named_graph(tmp_path):
     extra = tmp_path / "extra.ttl"
     extra.write_text("<http://example.org/a> <http://example.org/b> <http://example.org/c> .\n")
     kg = KnowledgeGraph.open([extra], reason=False)
-    names = {str(g.identifier) for g in kg.dataset.graphs() if len(g)}
+    names = {str(g.identifier) for g in kg.asserted_graphs() if len(g)}
     assert extra.resolve().as_uri() in names
     assert "https://w3id.org/hrkg/graph/data/treaties/vnm.ttl" in names

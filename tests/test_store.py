@@ -43,7 +43,7 @@ def example_cases(kg):
             yield q.name, dict(pair.split("=", 1) for pair in example.split())
 
 
-def test_every_stored_query_gives_the_same_rows_from_the_store_as_from_rdflib(kg, stored):
+def test_every_stored_query_gives_the_same_rows_from_the_store_as_in_memory(kg, stored):
     cases = list(example_cases(kg))
     assert len(cases) >= 13
     for name, params in cases:
@@ -60,9 +60,10 @@ def test_store_answers_real_facts(stored):
     assert "MMR" not in parties and "MYS" not in parties
 
 
-def test_store_inference_equals_owlrl_on_the_bundled_data(kg, stored):
-    """SPARQL rules on the store and owlrl in memory give the same entailments."""
-    from hrkg.store import to_ox, to_rdflib
+def test_the_store_and_memory_hold_the_same_inferences(kg, stored):
+    """One build function: on disk and in memory it infers the same triples (and owlrl agrees:
+    tests/test_inference.py)."""
+    from hrkg.terms import to_ox, to_rdflib
     same = lambda graph: {tuple(to_rdflib(to_ox(x)) for x in t) for t in graph}  # one literal form
     assert same(stored.inferred) == same(kg.inferred)
     assert len(kg.inferred) > 2000
@@ -99,17 +100,37 @@ def test_build_is_skipped_when_inputs_are_unchanged_and_redone_when_one_changes(
     assert kg.codes.resolve("state", "test spelling 2") == STATE.VNM
 
 
-def test_a_command_rebuilds_a_store_whose_input_changed(tmp_path):
+def test_a_read_command_never_rebuilds_a_store_with_added_inputs_on_its_own(tmp_path, capsys):
+    """Rebuilding a store with imported files can take minutes: a query answers from the store as
+    built and says what is stale and how to rebuild; --rebuild (rebuild=True) rebuilds."""
     extra = tmp_path / "extra.ttl"
     extra.write_text(EXTRA.format(n=1), encoding="utf-8")
     location = tmp_path / "store"
     build([extra], location)
+    before = current_build(location)
     extra.write_text(EXTRA.format(n=3), encoding="utf-8")
     os.utime(extra, ns=(time.time_ns(), time.time_ns() + 10**9))
     messages = []
     kg = KnowledgeGraph.open_store(location, progress=messages.append)
+    assert not any("rebuilding" in m for m in messages) and current_build(location) == before
+    warning = capsys.readouterr().err
+    assert "out of date" in warning and f"{extra} changed" in warning and f"hrkg build {extra}" in warning
+    assert kg.codes.resolve("state", "Test spelling 1") == STATE.VNM
+    kg = KnowledgeGraph.open_store(location, rebuild=True, progress=messages.append)
     assert any("rebuilding" in m for m in messages)
     assert kg.codes.resolve("state", "Test spelling 3") == STATE.VNM
+
+
+def test_a_missing_added_input_leaves_the_store_answering(tmp_path, capsys):
+    extra = tmp_path / "extra.ttl"
+    extra.write_text(EXTRA.format(n=5), encoding="utf-8")
+    location = tmp_path / "store"
+    build([extra], location)
+    extra.unlink()
+    kg = KnowledgeGraph.open_store(location)
+    assert f"{extra} is missing" in capsys.readouterr().err
+    rows = {r["instrument"]: r for r in kg.query("treaty-status", {"state": "VNM"}).as_dicts()}
+    assert str(rows["CAT"]["consented"]) == "2015-02-05"
 
 
 def test_a_store_built_from_another_copy_of_the_bundled_data_is_rebuilt(tmp_path, monkeypatch):
@@ -131,7 +152,8 @@ def test_a_store_built_from_another_copy_of_the_bundled_data_is_rebuilt(tmp_path
     monkeypatch.setattr(load_mod, "bundle_dir", moved)
     messages = []
     kg = KnowledgeGraph.open_store(location, progress=messages.append)
-    assert any("built from another copy of the bundled data; rebuilding" in m for m in messages), messages
+    assert any("the bundled data changed since the store was built" in m and "rebuilding" in m
+               for m in messages), messages
     signed = {r["instrument"]: r["date"] for r in kg.query("treaty-actions", {"state": "VNM"}).as_dicts()
               if r["action"] == "signature"}
     assert signed["CAT"] == dt.date(2013, 11, 8)
@@ -140,20 +162,41 @@ def test_a_store_built_from_another_copy_of_the_bundled_data_is_rebuilt(tmp_path
     assert not any("rebuilding" in m for m in messages)
 
 
-def test_a_store_from_before_the_bundle_record_is_rebuilt_with_its_extra_inputs(tmp_path):
+def test_the_same_bundle_installed_in_two_places_is_the_same_store(tmp_path, monkeypatch):
+    """The store is keyed by content: another copy of the same bundled files opens it as it is."""
+    from hrkg import load as load_mod, resources
+    location = tmp_path / "store"
+    build(None, location)
+    before = current_build(location)
+    original = resources.bundle_dir
+    other = tmp_path / "another-install"
+    for kind in ("ontology", "data"):
+        shutil.copytree(original(kind), other / kind)
+    moved = lambda kind: other / kind if kind in ("ontology", "data") else original(kind)
+    monkeypatch.setattr(resources, "bundle_dir", moved)
+    monkeypatch.setattr(load_mod, "bundle_dir", moved)
+    messages = []
+    KnowledgeGraph.open_store(location, progress=messages.append)
+    assert not any("rebuilding" in m for m in messages) and current_build(location) == before
+    assert not build(None, location)["built"]
+
+
+def test_a_store_of_another_format_with_added_inputs_asks_for_a_rebuild(tmp_path):
     extra = tmp_path / "extra.ttl"
     extra.write_text(EXTRA.format(n=4), encoding="utf-8")
     location = tmp_path / "store"
     build([extra], location)
     manifest_file = current_build(location) / "manifest.json"
     manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
-    del manifest["bundled"], manifest["extra"]
+    manifest["format"] = 1
     manifest_file.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(StoreError, match="another version of hrkg.*--rebuild"):
+        KnowledgeGraph.open_store(location)
     messages = []
-    kg = KnowledgeGraph.open_store(location, progress=messages.append)
-    assert any("earlier hrkg" in m and "rebuilding" in m for m in messages), messages
+    kg = KnowledgeGraph.open_store(location, rebuild=True, progress=messages.append)
+    assert any("rebuilding" in m for m in messages), messages
     assert kg.codes.resolve("state", "Test spelling 4") == STATE.VNM
-    assert kg.manifest["extra"] == [str(extra.resolve())]
+    assert [i["path"] for i in kg.manifest["inputs"] if not i["bundled"]] == [str(extra.resolve())]
 
 
 def test_a_malformed_input_fails_the_build_and_keeps_the_previous_store(tmp_path):
@@ -185,7 +228,7 @@ def test_a_build_killed_with_sigkill_leaves_the_previous_store_answering(tmp_pat
         for i in range(400_000):
             fh.write(f'<https://w3id.org/hrkg/id/x/{i}> <http://www.w3.org/2004/02/skos/core#note> "row {i}" .\n')
     proc = subprocess.Popen([sys.executable, "-m", "hrkg", "build", str(big), "--store", str(location)],
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, env=dict(os.environ, HRKG_PROGRESS="lines"))
     for line in proc.stderr:   # the bundled files are in; the big one (last) is loading now
         match = re.search(r"loaded (\d+)/(\d+)", line)
         if match and int(match.group(1)) == int(match.group(2)) - 1:
@@ -296,7 +339,7 @@ def with_withdrawals(tmp_path_factory):
     and as a store."""
     location = tmp_path_factory.mktemp("withdrawals")
     build([WITHDRAWALS], location)
-    return (KnowledgeGraph.open([WITHDRAWALS], use_cache=False),
+    return (KnowledgeGraph.open([WITHDRAWALS]),
             KnowledgeGraph.open_store(location, build_if_needed=False))
 
 
@@ -323,3 +366,39 @@ def test_withdrawal_ends_party_status_on_the_store_as_in_memory(with_withdrawals
         parties = store.query("parties", p)
         assert multiset(parties) == multiset(memory.query("parties", p))
         assert ("XWD" in {str(r["state"]) for r in parties.as_dicts()}) == (expected == "party")
+
+
+def test_two_builds_at_once_both_succeed_and_leave_one_good_store(tmp_path):
+    """Issue 15: without a lock the second of two same-input builds deleted the build the first had
+    just made current. Both run to the end; the store answers; no temporary folder is left."""
+    location = tmp_path / "store"
+    extra = tmp_path / "extra.ttl"
+    extra.write_text(EXTRA.format(n=6), encoding="utf-8")
+    env = dict(os.environ, HRKG_PROGRESS="lines")
+    procs = [subprocess.Popen([sys.executable, "-m", "hrkg", "build", str(extra), "--force", "--store", str(location)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    assert any("waiting for another hrkg build" in err for _, err in outputs), outputs
+    assert not list(location.glob(".tmp-*"))
+    kg = KnowledgeGraph.open_store(location, build_if_needed=False)
+    assert kg.codes.resolve("state", "Test spelling 6") == STATE.VNM
+    assert str({r["instrument"]: r for r in kg.query("treaty-status", {"state": "VNM"}).as_dicts()}["CAT"]["consented"]) \
+        == "2015-02-05"
+
+
+def test_a_build_never_deletes_a_store_a_reader_has_open(tmp_path):
+    location = tmp_path / "store"
+    build(None, location)
+    reader = KnowledgeGraph.open_store(location, build_if_needed=False)
+    held = current_build(location)
+    for _ in range(3):   # each forced build would once have removed all but the last two
+        build(None, location, force=True)
+    assert held.is_dir() and current_build(location) != held
+    rows = {r["instrument"]: r for r in reader.query("treaty-status", {"state": "VNM"}).as_dicts()}
+    assert str(rows["CAT"]["consented"]) == "2015-02-05"
+    # nor does a build in another process
+    code = "import sys; from hrkg.store import build; build(None, sys.argv[1], force=True)"
+    done = subprocess.run([sys.executable, "-c", code, str(location)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert held.is_dir()

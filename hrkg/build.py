@@ -1,0 +1,206 @@
+"""Compile the inputs into one pyoxigraph store: the one build function behind every command.
+
+``fill`` is used for the on-disk store (``hrkg build``, store.py) and for an in-memory store
+(``--data``, the library, the tests), so every command answers from the same kind of graph:
+
+- one named graph per input file holds what that file states, so "which files state this" stays
+  answerable (the ``sources`` and ``discrepancies`` queries, TriG/N-Quads exports, the file named
+  in validation reports);
+- the default graph holds every asserted triple once, however many files state it (a set, so
+  overlapping inputs never repeat a row), with one value for each single-valued fact
+  (``reconcile``): what validation checks;
+- ``.../graph/inferred`` holds the triples inference adds, only those the default graph lacks.
+
+Queries see the two together (query.query_graphs()), each triple once.
+
+Inference: owlrl closes the small ontology; the OWL RL instance rules it implies run as SPARQL on
+the store, repeated until nothing new appears (infer.py). owlrl over the whole graph is the
+reference the tests compare against, not a production path.
+"""
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph
+
+from .errors import LoadError
+from .infer import STATISTICS, instance_rules, is_noise, schema_closure
+from .load import FORMATS, INFERRED_GRAPH, graph_name, parse_file
+from .namespaces import PREFIXES
+from .progress import Progress
+from .query import query_graphs
+from .terms import to_ox, to_rdflib
+
+OX_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "n3": ox.RdfFormat.N3,
+              "xml": ox.RdfFormat.RDF_XML, "json-ld": ox.RdfFormat.JSON_LD}
+PREFIX_MAP = {k: str(v) for k, v in PREFIXES.items()}
+DEFAULT = ox.DefaultGraph()
+HRKG = "https://w3id.org/hrkg/ontology#"
+
+# Single-valued facts: the properties the ontology declares owl:FunctionalProperty, and the kind
+# of a treaty action (a deposit is a ratification or an accession, never both).
+EXCLUSIVE_TYPES = tuple(HRKG + c for c in ("Signature", "Ratification", "Accession", "Succession", "Withdrawal"))
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+def fill(store, files, *, infer=True, progress=None):
+    """Load ``files`` (ontology first) into ``store``, reconcile, infer. Returns counts and timings.
+
+    Raises LoadError naming the file (and line) for a missing, empty or malformed input; the
+    caller discards the store then.
+    """
+    progress = progress or Progress(quiet=True)
+    started = time.monotonic()
+    graphs, order = {}, []
+    for i, path in enumerate(files, 1):
+        t0 = time.monotonic()
+        name = graph_name(path)
+        if str(name) in graphs:
+            raise LoadError("given twice", path=path)
+        graphs[str(name)] = load_file(store, path, name)
+        order.append(str(name))
+        progress(f"loaded {i}/{len(files)} {Path(path).name}: {graphs[str(name)]:,} triples "
+                 f"({time.monotonic() - t0:.1f} s)")
+    discrepancies = reconcile(store, order)
+    asserted = count(store)
+    load_seconds = time.monotonic() - started
+    t0 = time.monotonic()
+    inferred = materialise(store, files, progress) if infer else 0
+    return {"graphs": graphs, "asserted_triples": asserted, "inferred_triples": inferred,
+            "discrepancies": discrepancies,
+            "seconds": {"load": round(load_seconds, 2), "infer": round(time.monotonic() - t0, 2),
+                        "total": round(time.monotonic() - started, 2)}}
+
+
+def load_file(store, path, graph):
+    """Load one file into its named graph and into the default graph; returns its triple count.
+    A syntax error becomes LoadError(file, line, column)."""
+    path = Path(path)
+    fmt = FORMATS.get(path.suffix.lower(), "turtle")
+    named = ox.NamedNode(str(graph))
+    if fmt not in OX_FORMATS:   # TriG/N-Quads inputs: their triples, through rdflib
+        bnodes = {}
+        triples = [tuple(to_ox(t, bnodes) for t in triple) for triple in parse_file(path)]
+        store.extend([ox.Quad(s, p, o, g) for s, p, o in triples for g in (named, DEFAULT)])
+        return graph_size(store, named)
+    if path.stat().st_size == 0:
+        raise LoadError("file is empty", path=path)
+    _bulk_load(store, path, fmt, named)
+    n = graph_size(store, named)
+    if n == 0:
+        raise LoadError("file holds no triples", path=path)
+    if store.query(f"ASK {{ GRAPH <{named.value}> {{ ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }} }}"):
+        # a second parse would name the blank nodes anew: copy the named graph's own
+        store.extend([ox.Quad(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, named)])
+    else:
+        _bulk_load(store, path, fmt, DEFAULT)   # faster than copying through Python
+    return n
+
+
+def _bulk_load(store, path, fmt, graph):
+    try:
+        store.bulk_load(path=str(path), format=OX_FORMATS[fmt], to_graph=graph, base_iri=path.resolve().as_uri())
+    except SyntaxError as exc:
+        message = str(exc).split(" (", 1)[0]
+        raise LoadError(f"{fmt} syntax error: {message}", path=path, line=exc.lineno, column=exc.offset) from None
+    except (OSError, ValueError) as exc:
+        raise LoadError(f"cannot load: {exc}", path=path) from None
+
+
+def graph_size(store, graph):
+    return count(store, graph)
+
+
+def count(store, graph=None):
+    """Triples in a named graph, or in the default graph."""
+    pattern = f"GRAPH <{graph.value}> {{ ?s ?p ?o }}" if graph is not None else "?s ?p ?o"
+    return int(next(iter(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")))["n"].value)
+
+
+# ---- sources that disagree ----------------------------------------------------------------------
+
+def reconcile(store, order):
+    """Keep one value per single-valued fact in the default graph; returns how many facts had more.
+
+    The rule: the value stated by the input that comes first in build order wins: the ontology,
+    then the bundled data files in path order, then added files in the order given. The other
+    values stay in their files' named graphs, where the ``discrepancies`` query and ``hrkg
+    validate`` find them.
+    """
+    rank = {name: i for i, name in enumerate(order)}
+    functional = [r["p"] for r in store.query(
+        "SELECT ?p WHERE { ?p a <http://www.w3.org/2002/07/owl#FunctionalProperty> FILTER(isIRI(?p)) }")]
+    conflicts = 0
+    for prop in functional:
+        for row in store.query(f"SELECT ?s WHERE {{ ?s <{prop.value}> ?v }} GROUP BY ?s HAVING (COUNT(?v) > 1)"):
+            conflicts += _keep_first(store, rank, row["s"], prop, None)
+    types = " ".join(f"<{t}>" for t in EXCLUSIVE_TYPES)
+    for row in store.query(f"SELECT ?s WHERE {{ VALUES ?c {{ {types} }} ?s a ?c }} GROUP BY ?s HAVING (COUNT(?c) > 1)"):
+        conflicts += _keep_first(store, rank, row["s"], ox.NamedNode(RDF_TYPE), EXCLUSIVE_TYPES)
+    return conflicts
+
+
+def _keep_first(store, rank, subject, prop, among):
+    first = {}
+    for q in store.quads_for_pattern(subject, prop, None, None):
+        if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value in rank:
+            if among is None or q.object.value in among:
+                first[q.object] = min(first.get(q.object, len(rank)), rank[q.graph_name.value])
+    if len(first) < 2:
+        return 0
+    keep = min(first, key=lambda value: (first[value], str(value)))
+    for value in first:
+        if value != keep:
+            store.remove(ox.Quad(subject, prop, value, DEFAULT))
+    return 1
+
+
+# ---- inference ----------------------------------------------------------------------------------
+
+def materialise(store, files, progress):
+    """Add the OWL RL entailments to the inferred graph; returns how many it holds."""
+    ontology = Graph()
+    for path in files:
+        if "/graph/ontology/" in str(graph_name(path)):
+            parse_file(path, ontology)
+    target = ox.NamedNode(str(INFERRED_GRAPH))
+    closure = schema_closure(ontology)
+    schema = [tuple(to_ox(x) for x in t) for t in closure if not any(isinstance(x, BNode) for x in t)]
+    _add_inferred(store, schema, target)
+    progress(f"inference: {len(schema):,} schema triples from owlrl")
+    property_rules, type_rules = instance_rules(ontology, closure)
+    total, round_no = len(schema), 0
+
+    def apply(rules, label):
+        added = 0
+        for name, rule in rules:
+            t0 = time.monotonic()
+            new = [(t.subject, t.predicate, t.object)
+                   for t in store.query(rule, prefixes=PREFIX_MAP, default_graph=query_graphs())
+                   if not _is_noise(t)]
+            _add_inferred(store, new, target)
+            added += len(new)
+            if new:
+                progress(f"inference {label}: {name}: +{len(new):,} ({time.monotonic() - t0:.1f} s)")
+        return added
+
+    while True:   # property rules feed each other (inverse of a chain of an inverse...)
+        round_no += 1
+        added = apply(property_rules, f"round {round_no}")
+        total += added
+        if not added:
+            break
+    total += apply(type_rules, "types")   # types feed no property rule, so one pass
+    total += apply(list(STATISTICS.items()), "statistics")
+    progress(f"inference: {total:,} triples ({round_no} round(s) of property rules, then types)")
+    return count(store, target)
+
+
+def _add_inferred(store, triples, target):
+    store.extend([ox.Quad(s, p, o, target) for s, p, o in triples if ox.Quad(s, p, o) not in store])
+
+
+def _is_noise(triple):
+    if isinstance(triple.subject, ox.BlankNode) or isinstance(triple.object, ox.BlankNode):
+        return True
+    return is_noise((to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object)))

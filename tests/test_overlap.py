@@ -1,0 +1,175 @@
+"""Inputs that overlap, as real inputs do: the graph answers each fact once, with one value, and
+lists every fact two sources disagree on (issue "One engine, one answer").
+
+Each asserted triple counts once however many files state it; a single-valued fact (a date, a
+count, a session, the kind of an action) stated with two values keeps the value of the input that
+comes first in build order, and the other is listed by the `discrepancies` query and warned about
+by validation. Checked in memory and on the on-disk store, which share build.fill.
+"""
+import collections
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+
+from hrkg import KnowledgeGraph
+from hrkg.importer import import_files
+from hrkg.resources import bundle_dir
+from hrkg.store import build
+
+FIXTURES = Path(__file__).parent / "fixtures"
+RESTATED = FIXTURES / "overlap" / "restated.ttl"
+PAGES = FIXTURES / "import" / "untc" / "pages"
+ID = "https://w3id.org/hrkg/id/"
+HRKG = "https://w3id.org/hrkg/ontology#"
+
+
+def every_example(kg):
+    for q in kg.catalog:
+        for example in q.examples:
+            yield q.name, dict(pair.split("=", 1) for pair in example.split())
+
+
+def rows(kg, name, params):
+    return kg.query(name, params).as_dicts()
+
+
+@pytest.fixture(scope="module")
+def twice(tmp_path_factory):
+    """The bundled data, plus every bundled data file again under another name."""
+    again = tmp_path_factory.mktemp("again") / "data-again"
+    shutil.copytree(bundle_dir("data"), again)
+    return KnowledgeGraph.open([again])
+
+
+@pytest.fixture(scope="module")
+def restated(overlap_kg):
+    return overlap_kg   # conftest.py: the bundled data plus tests/fixtures/overlap/restated.ttl
+
+
+@pytest.fixture(scope="module")
+def restated_store(tmp_path_factory):
+    location = tmp_path_factory.mktemp("overlap-store")
+    build([RESTATED], location)
+    return KnowledgeGraph.open_store(location, build_if_needed=False)
+
+
+def test_every_bundled_file_loaded_twice_changes_no_answer(kg, twice):
+    cases = list(every_example(kg))
+    assert len(cases) >= 20
+    for name, params in cases:
+        assert rows(twice, name, params) == rows(kg, name, params), (name, params)
+    assert twice.manifest["asserted_triples"] == kg.manifest["asserted_triples"]
+    assert twice.manifest["inferred_triples"] == kg.manifest["inferred_triples"]
+    assert rows(twice, "discrepancies", {}) == []
+    assert len(twice.manifest["graphs"]) == 2 * len(kg.manifest["graphs"]) - 1   # the ontology once
+
+
+def test_which_files_state_a_triple_stays_answerable(twice):
+    files = [r[0] for r in twice.sparql(
+        "SELECT ?g WHERE { GRAPH ?g { <https://w3id.org/hrkg/id/action/VNM-CAT-ratification> hrkg:date ?d } } "
+        "ORDER BY ?g").rows]
+    assert sorted(str(f) for f in files) == sorted([
+        "https://w3id.org/hrkg/graph/data/treaties/vnm.ttl",
+        next(str(f) for f in files if str(f).startswith("file://") and str(f).endswith("data-again/treaties/vnm.ttl"))])
+
+
+def test_validation_sees_each_triple_once(twice, kg):
+    report = twice.validate()
+    assert len(report.violations) == 0
+    assert len(report.warnings) == len(kg.validate().warnings)
+
+
+@pytest.mark.parametrize("graph", ["restated", "restated_store"])
+def test_restated_facts_answer_once_with_the_first_inputs_value(graph, kg, request):
+    g = request.getfixturevalue(graph)
+    status = {r["instrument"]: r for r in rows(g, "treaty-status", {"state": "VNM"})}
+    assert len(rows(g, "treaty-status", {"state": "VNM"})) == 18
+    assert status["CAT"]["signed"] == dt.date(2013, 11, 7) and status["CAT"]["consented"] == dt.date(2015, 2, 5)
+    khm = [r for r in rows(g, "parties", {"instrument": "CRC", "group": "ASEAN"}) if r["state"] == "KHM"]
+    assert [r["consent_type"] for r in khm] == ["accession"]
+    cycle_one = [r for r in rows(g, "upr-reviews", {"state": "VNM"}) if r["cycle"] == "I"]
+    assert len(cycle_one) == 1 and cycle_one[0]["recommendations"] == 123 and cycle_one[0]["session"] == 5
+    for name, params in every_example(kg):
+        if name not in ("sources", "discrepancies"):   # sources: the restated nodes cite theirs too
+            assert rows(g, name, params) == rows(kg, name, params), (name, params)
+
+
+@pytest.mark.parametrize("graph", ["restated", "restated_store"])
+def test_every_disagreement_is_listed_with_both_sources(graph, request):
+    g = request.getfixturevalue(graph)
+    found = {(r["subject"].rsplit("/", 2)[-2] + "/" + r["subject"].rsplit("/", 1)[-1], r["property"].rsplit("#", 1)[-1],
+              str(r["value"]).rsplit("#", 1)[-1], str(r["other_value"]).rsplit("#", 1)[-1],
+              r["source"].rsplit("/graph/", 1)[-1], r["other_source"].rsplit("/", 1)[-1])
+             for r in rows(g, "discrepancies", {})}
+    assert found == {
+        ("action/VNM-CAT-signature", "date", "2013-11-07", "2013-11-08", "data/treaties/vnm.ttl", "restated.ttl"),
+        ("action/KHM-CRC-accession", "type", "Accession", "Ratification", "data/treaties/asean.ttl", "restated.ttl"),
+        ("upr-review/VNM-I", "recommendationCount", "123", "172", "data/upr.ttl", "restated.ttl"),
+    }
+    vnm = {r["subject"].rsplit("/", 1)[-1] for r in rows(g, "discrepancies", {"state": "VNM"})}
+    assert vnm == {"VNM-CAT-signature", "VNM-I"}
+    assert g.manifest["discrepancies"] == 3
+
+
+def test_validation_warns_about_each_disagreement_and_names_the_files(restated):
+    report = restated.validate()
+    assert report.violations == []
+    warned = [w for w in report.warnings if w.shape.endswith("#Discrepancy")]
+    assert len(warned) == 3
+    signature = next(w for w in warned if w.focus == ID + "action/VNM-CAT-signature")
+    assert signature.path == "hrkg:date" and signature.value == "2013-11-08"
+    assert "data/treaties/vnm.ttl gives 2013-11-07" in signature.message
+    assert "restated.ttl gives 2013-11-08" in signature.message
+    assert signature.defined_in.endswith("restated.ttl")
+    assert "Discrepancy" in report.report_graph.serialize(format="turtle")
+
+
+def test_added_files_come_after_the_bundle_in_the_order_given(tmp_path):
+    """Two added files disagree: the first given wins, whichever name sorts first."""
+    later = tmp_path / "a-later.ttl"
+    later.write_text(RESTATED.read_text(encoding="utf-8").replace("172", "180"), encoding="utf-8")
+    earlier = tmp_path / "z-earlier.ttl"
+    earlier.write_text(RESTATED.read_text(encoding="utf-8").replace(
+        'act:VNM-CAT-ratification a hrkg:Ratification', 'act:LAO-CAT-ratification-x a hrkg:Ratification'), encoding="utf-8")
+    kg = KnowledgeGraph.open([earlier, later])
+    counts = collections.Counter((r["other_value"], r["other_source"].rsplit("/", 1)[-1])
+                                 for r in rows(kg, "discrepancies", {}) if r["property"].endswith("recommendationCount"))
+    assert counts == {(172, "z-earlier.ttl"): 1, (180, "a-later.ttl"): 1}
+
+
+def test_review_counts_materialised_by_the_build_count_each_recommendation_once(tmp_path):
+    """A UPR export imported twice under two names: each review counts its recommendations once."""
+    export = FIXTURES / "import" / "upr-latin1-cr.csv"
+    first, second = tmp_path / "upr-one.nt", tmp_path / "upr-two.nt"
+    import_files("upr", [export], first)
+    import_files("upr", [export], second)
+    once = KnowledgeGraph.open([first])
+    twice = KnowledgeGraph.open([first, second])
+    query = ("SELECT ?review ?n ?s ?o WHERE { ?review hrkg:recommendationsInGraph ?n ; hrkg:supportedInGraph ?s ; "
+             "hrkg:notedInGraph ?o } ORDER BY ?review")
+    counted = once.sparql(query).rows
+    assert counted and twice.sparql(query).rows == counted
+    assert sum(int(r[1]) for r in counted) == len(once.sparql("SELECT ?r WHERE { ?r a hrkg:Recommendation }").rows)
+
+
+@pytest.fixture(scope="module")
+def with_pages(tmp_path_factory):
+    """Two real UN Treaty Collection status pages (3 Feb 2026), imported and built in."""
+    out = tmp_path_factory.mktemp("pages") / "untc.nt"
+    import_files("untc", [PAGES / "cat.html", PAGES / "crpd.html"], out)
+    return KnowledgeGraph.open([out])
+
+
+def test_real_untc_pages_built_in_answer_each_instrument_and_state_once(with_pages):
+    status = rows(with_pages, "treaty-status", {"state": "VNM"})
+    assert len(status) == 18 and len({r["instrument"] for r in status}) == 18
+    cat = {r["instrument"]: r for r in status}["CAT"]
+    assert cat["consented"] == dt.date(2015, 2, 5) and cat["signed"] == dt.date(2013, 11, 7)
+    parties = rows(with_pages, "parties", {"instrument": "CAT", "as_of": "2026-02-03"})
+    states = [r["state"] for r in parties]
+    assert len(states) == len(set(states)) == 175      # the page: "Parties: 175"
+    france = {r["instrument"]: r for r in rows(with_pages, "treaty-status", {"state": "FRA"})}["CAT"]
+    assert france["consented"] == dt.date(1986, 2, 18) and france["status"] == "party"
+    assert rows(with_pages, "discrepancies", {}) == []
