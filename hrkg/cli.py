@@ -402,9 +402,9 @@ def build_parser():
     from .web import options as serve_options   # checked values; light, no server imports
     p = sub.add_parser("serve", help="serve the graph as linked data: SPARQL endpoint, stored queries, resource pages")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port, 1-65535 (default: 8000)")
+    p.add_argument("--port", type=serve_options.port, default=8000, help="port, 1-65535 (default: 8000)")
     p.add_argument("--workers", type=int, default=2, help="query worker processes (default: 2)")
-    p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+    p.add_argument("--timeout", type=serve_options.seconds, default=30.0, metavar="SECONDS",
                    help="stop (kill) a query after this long and answer 503; a finite number > 0 (default: 30)")
     p.add_argument("--max-rows", type=int, default=10_000, metavar="N",
                    help="truncate results to N rows or triples, marked by the header X-SPARQL-MaxRows (default: 10000)")

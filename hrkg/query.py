@@ -331,7 +331,7 @@ def run_sparql_store(store, text, bindings=None, *, default_graph=None):
     import pyoxigraph as ox
     from .terms import to_rdflib
     options = {"default_graph": default_graph or query_graphs()}
-    if False:
+    if default_graph is None and "FROM" in sparql_keywords(text):
         options = {}   # FROM / FROM NAMED: the query's own dataset, as SPARQL defines (FROM <none> is empty)
     try:
         res = store.query(inline_bindings(text, bindings), prefixes=_PREFIX_TEXT, **options)
