@@ -17,13 +17,15 @@ from pathlib import Path
 
 from . import __version__
 from .errors import HrkgError, LoadError, UsageError, WriteError
-from .export import EXPORT_FORMATS, TextSink, export_graph
 from .graph import KnowledgeGraph
 from .load import FORMATS as RDF_FORMATS, expand_paths
 from .query import FORMATS, QueryCatalog, format_result
 from .progress import Progress
-from .store import build
-from .validate import REPORT_FORMATS, load_shapes
+
+# kept in step with export.EXPORT_FORMATS and validate.REPORT_FORMATS (tests/test_cli.py), which
+# are not imported here: a query should not pay for the exporter and pySHACL
+EXPORT_CHOICES = ("ttl", "nt", "jsonld", "xml", "trig", "nq")
+REPORT_CHOICES = ("text", "json", "ttl", "junit")
 
 
 def _params(pairs):
@@ -118,6 +120,7 @@ def _open(args, **kwargs):
 
 
 def cmd_build(args, out):
+    from .store import build
     _check_inputs(args.paths)
     manifest = build(args.paths, args.store, force=args.force, progress=Progress(quiet=args.quiet))
     verb = "built" if manifest["built"] else "up to date"
@@ -184,6 +187,7 @@ def cmd_validate(args, out):
         kg = KnowledgeGraph.open(list(args.paths) + list(args.data or []), reason=args.infer)
     else:
         kg = _open(args)      # the built store: the bundled data plus whatever 'hrkg build' was given
+    from .validate import REPORT_FORMATS, load_shapes
     report = kg.validate(load_shapes(args.shapes or None), include_inferred=args.infer, engine=args.engine)
     out.write(REPORT_FORMATS[args.format](report, strict=args.strict).rstrip("\n") + "\n")
     return 0 if report.conforms(strict=args.strict) else 1
@@ -199,6 +203,7 @@ def cmd_export(args, out):
             raise UsageError(f"output {target} is a folder; give a file name")
         if not target.parent.is_dir():
             raise UsageError(f"output {target}: folder {target.parent} does not exist")
+    from .export import TextSink, export_graph
     kg = _open(args)
     options = {"include_inferred": args.inferred, "jsonld_context": args.context or "url"}
     if target is None:   # streamed: a large store never sits in memory as one text
@@ -343,7 +348,7 @@ def build_parser():
     p = sub.add_parser("validate", help="validate the bundled graph (and extra files) against the SHACL shapes")
     p.add_argument("paths", nargs="*", metavar="PATH", help="extra RDF files or folders to validate with the bundled data")
     p.add_argument("--only", action="store_true", help="validate PATHs with the ontology but without the bundled data")
-    p.add_argument("--format", choices=sorted(REPORT_FORMATS), default="text")
+    p.add_argument("--format", choices=sorted(REPORT_CHOICES), default="text")
     p.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
     p.add_argument("--infer", action="store_true", help="validate with OWL RL inferred triples added")
     p.add_argument("--shapes", action="append", metavar="FILE", help="shapes file(s) instead of the bundled ones")
@@ -355,7 +360,7 @@ def build_parser():
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("export", help="write the graph as Turtle, N-Triples, JSON-LD, RDF/XML, TriG or N-Quads")
-    p.add_argument("--format", choices=sorted(EXPORT_FORMATS), default="ttl")
+    p.add_argument("--format", choices=sorted(EXPORT_CHOICES), default="ttl")
     p.add_argument("--inferred", action="store_true", help="include the OWL RL inferred triples")
     p.add_argument("-o", "--output", help="write to this file (atomically) instead of standard output")
     p.add_argument("--context", choices=("url", "inline"),

@@ -76,29 +76,60 @@ def _spelling(text):
 
 
 class CodeIndex:
-    """Lookup tables from normalized codes, aliases and names to IRIs, one per kind."""
+    """Lookup tables from normalized codes, aliases and names to IRIs, one per kind.
 
-    def __init__(self, graph):
+    ``entries``: {kind: [(iri, code, [code, alias, name, ...]), ...]}, members in IRI order, each
+    one's values in _KEY_PROPERTIES order (the first resource to claim a name keeps it; a code
+    always wins over another resource's label). ``from_graph`` reads them from an rdflib graph,
+    ``from_store`` from a pyoxigraph store in one query (a query need not load rdflib's graph API).
+    """
+
+    def __init__(self, entries):
         self._keys = {}     # kind -> {normalized key: iri}
         self._codes = {}    # kind -> {iri: code}
         self._spellings = {}   # kind -> {_spelling(name)} of the names with letters normalize() drops
-        for kind, classes in KIND_CLASSES.items():
+        for kind in KIND_CLASSES:
             keys, codes, spellings = {}, {}, set()
-            members = {s for cls in classes for s in graph.subjects(RDF.type, cls)
-                       if isinstance(s, URIRef)}
-            for iri in sorted(members):
-                code = graph.value(iri, HRKG.code)
-                if code is None:
-                    continue
+            for iri, code, values in entries.get(kind, ()):
                 codes[iri] = str(code)
-                for prop in _KEY_PROPERTIES:
-                    for value in graph.objects(iri, prop):
-                        keys.setdefault(normalize(value), iri)
-                        if _dropped(value)[1]:
-                            spellings.add(_spelling(value))
-                # the code itself always wins over another resource's label
+                for value in values:
+                    keys.setdefault(normalize(value), iri)
+                    if _dropped(value)[1]:
+                        spellings.add(_spelling(value))
                 keys[normalize(code)] = iri
             self._keys[kind], self._codes[kind], self._spellings[kind] = keys, codes, spellings
+
+    @classmethod
+    def from_graph(cls, graph):
+        entries = {}
+        for kind, classes in KIND_CLASSES.items():
+            members = {s for c in classes for s in graph.subjects(RDF.type, c) if isinstance(s, URIRef)}
+            rows = []
+            for iri in sorted(members):
+                code = graph.value(iri, HRKG.code)
+                if code is not None:
+                    rows.append((iri, code, [v for prop in _KEY_PROPERTIES for v in graph.objects(iri, prop)]))
+            entries[kind] = rows
+        return cls(entries)
+
+    @classmethod
+    def from_store(cls, store, graphs=None):
+        """From a pyoxigraph store (``graphs``: the default graph list to read, e.g. query_graphs())."""
+        classes = " ".join(f'(<{c}> "{kind}")' for kind, cs in KIND_CLASSES.items() for c in cs)
+        props = " ".join(f"(<{p}> {i})" for i, p in enumerate(_KEY_PROPERTIES))
+        query = (f"SELECT DISTINCT ?kind ?s ?code ?i ?value WHERE {{ VALUES (?class ?kind) {{ {classes} }} "
+                 f"?s a ?class ; <{HRKG.code}> ?code . FILTER(isIRI(?s)) "
+                 f"OPTIONAL {{ VALUES (?p ?i) {{ {props} }} ?s ?p ?value }} }}")
+        found = {}   # kind -> iri -> [code, {(i, value)}]
+        for row in store.query(query, **({"default_graph": graphs} if graphs else {})):
+            member = found.setdefault(row["kind"].value, {}).setdefault(row["s"].value, [None, set()])
+            code = row["code"].value
+            member[0] = code if member[0] is None or code < member[0] else member[0]
+            if row["value"] is not None:
+                member[1].add((int(row["i"].value), row["value"].value))
+        return cls({kind: [(URIRef(iri), code, [v for _, v in sorted(values)])
+                           for iri, (code, values) in sorted(members.items())]
+                    for kind, members in found.items()})
 
     def kinds(self):
         return tuple(self._keys)

@@ -148,7 +148,8 @@ class KnowledgeGraph:
     @cached_property
     def codes(self):
         from .codes import CodeIndex
-        return CodeIndex(self.graph)
+        from .query import query_graphs
+        return CodeIndex.from_store(self.store, query_graphs())
 
     # -- steps -------------------------------------------------------------------------
     def query(self, name, params=None):

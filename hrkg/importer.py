@@ -174,7 +174,7 @@ class Reference:
              "sources.ttl", "upr.ttl")
 
     def __init__(self, graph):
-        self.codes = CodeIndex(graph)
+        self.codes = CodeIndex.from_graph(graph)
         self.untc_records = {}   # instrument code -> (source IRI, mtdsg_no)
         self.titles = {}         # normalized English title -> instrument code
         for code in self.codes.codes("instrument"):

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import BNode, Literal, URIRef
-from rdflib.plugins.sparql import prepareQuery
 
 from .errors import ParameterError, QueryError, UnknownQueryError
 from .load import INFERRED_GRAPH
@@ -63,6 +62,7 @@ class StoredQuery:
     def prepared(self):
         """The query parsed once with rdflib (lazily, so listing queries stays cheap)."""
         if self._prepared is None:
+            from rdflib.plugins.sparql import prepareQuery   # rdflib's SPARQL parser: 0.1 s to import
             try:
                 self._prepared = prepareQuery(self.text)
             except Exception as exc:

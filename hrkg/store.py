@@ -28,7 +28,6 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from . import __version__
-from .build import fill
 from .errors import LoadError, StoreError
 from .load import default_files, expand_paths, graph_name
 from .progress import Progress
@@ -234,6 +233,7 @@ def build(paths=None, location=None, *, include_bundle=True, force=False, progre
         except OSError as exc:
             raise StoreError(f"{location}: cannot write the store: {exc.strerror or exc}") from None
         try:
+            from .build import fill   # owlrl and the rules: only when building
             store = ox.Store(str(tmp / "oxigraph"))
             counts = fill(store, files, progress=progress)
             store.flush()

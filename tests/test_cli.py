@@ -244,3 +244,11 @@ def test_the_ci_recipes_run_commands_that_exist_and_match_the_readme():
     job = workflow[workflow.index("name: validate"):]
     assert job in README.read_text(encoding="utf-8")
     assert re.search(r"^\"\$venv/bin/hrkg\" validate\b", (root / ".ci" / "run").read_text(encoding="utf-8"), re.M)
+
+
+def test_the_cli_format_choices_match_the_library():
+    """cli.py lists them itself so a query does not import the exporter and pySHACL."""
+    from hrkg.cli import EXPORT_CHOICES, REPORT_CHOICES
+    from hrkg.export import EXPORT_FORMATS
+    from hrkg.validate import REPORT_FORMATS
+    assert set(EXPORT_CHOICES) == set(EXPORT_FORMATS) and set(REPORT_CHOICES) == set(REPORT_FORMATS)
