@@ -1,0 +1,242 @@
+"""Full-text search over UPR recommendation texts, with graph filters (issue 14).
+
+``build_index(store, path)`` reads the recommendations of a pyoxigraph store (hrkg:text, the
+review's state and cycle, session, recommending state, response, themes) and the treaty asks
+``hrkg.asks`` detects in them, into one SQLite file: a table per fact and an FTS5 index of the
+texts with Porter stemming ("ratify" finds "ratifying"). The file is written beside the store and
+renamed into place, so a failed build leaves the previous index.
+
+``search(path_or_conn, query, filters)`` returns the matching recommendations, best first:
+
+    search(path, "torture AND (ratify OR accede)", {"state": "VNM", "cycle": "I"})
+
+Query syntax (``to_fts``): words (stemmed), "quoted phrases", word* (prefix), AND, OR, NOT (in
+capitals) and parentheses; words side by side must all occur. Everything else in a word is text,
+never FTS5 syntax (``title:x`` searches for "title x"). A query FTS5 cannot read is a SearchError
+naming it. User text reaches SQLite only as bound parameters.
+
+Filters (all optional, combined with AND; codes compared ignoring case): state, cycle,
+recommending_state, response (supported / noted, or the published wording), theme, instrument,
+ask (sign, join, withdraw-reservation, accept-procedure). The CLI resolves names and aliases to
+codes first (``state=vietnam`` -> VNM, ``instrument=CCPR`` -> ICCPR).
+"""
+import os
+import re
+import sqlite3
+from pathlib import Path
+
+from . import asks as asks_mod
+
+FILTERS = ("state", "cycle", "recommending_state", "response", "theme", "instrument", "ask", "session")
+SCHEMA_VERSION = "1"
+
+_RECOMMENDATIONS = """
+PREFIX hrkg: <https://w3id.org/hrkg/ontology#>
+SELECT ?rec ?text ?state ?cycle ?session ?by ?byName ?response ?responseText ?date ?year WHERE {
+  ?rec hrkg:review ?review ; hrkg:text ?text .
+  OPTIONAL { ?review hrkg:state/hrkg:code ?state }
+  OPTIONAL { ?review hrkg:cycle ?c . ?c hrkg:code ?cycle OPTIONAL { ?c hrkg:endYear ?year } }
+  OPTIONAL { ?review hrkg:session ?session }
+  OPTIONAL { ?review hrkg:reviewDate ?date }
+  OPTIONAL { ?rec hrkg:recommendingState/hrkg:code ?by }
+  OPTIONAL { ?rec hrkg:recommendingStateName ?byName }
+  OPTIONAL { ?rec hrkg:response/hrkg:code ?response }
+  OPTIONAL { ?rec hrkg:responseText ?responseText }
+}"""
+_THEMES = """
+PREFIX hrkg: <https://w3id.org/hrkg/ontology#>
+SELECT ?rec ?theme WHERE { ?rec hrkg:review ?review ; hrkg:theme ?theme }"""
+
+_DDL = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE recommendation(id INTEGER PRIMARY KEY, iri TEXT NOT NULL, state TEXT, cycle TEXT, session INTEGER,
+  recommending_state TEXT, response TEXT, response_text TEXT, text TEXT NOT NULL);
+CREATE TABLE theme(rec INTEGER NOT NULL, theme TEXT NOT NULL COLLATE NOCASE);
+CREATE TABLE ask(rec INTEGER NOT NULL, instrument TEXT NOT NULL, ask TEXT NOT NULL, wording TEXT, matched TEXT);
+CREATE VIRTUAL TABLE recommendation_text USING fts5(text, content='recommendation', content_rowid='id',
+  tokenize='porter unicode61 remove_diacritics 2');
+"""
+_INDEXES = """
+CREATE INDEX recommendation_state ON recommendation(state COLLATE NOCASE, cycle COLLATE NOCASE);
+CREATE INDEX recommendation_by ON recommendation(recommending_state COLLATE NOCASE);
+CREATE INDEX theme_theme ON theme(theme, rec);
+CREATE INDEX ask_instrument ON ask(instrument COLLATE NOCASE, rec);
+CREATE INDEX ask_rec ON ask(rec);
+"""
+
+
+class SearchError(ValueError):
+    """A query or filter that cannot be searched; the message names it."""
+
+
+def _value(term):
+    return None if term is None else term.value
+
+
+def build_index(store, path, *, progress=None):
+    """Write the search index of ``store``'s recommendations to ``path`` (SQLite); returns counts
+    {"recommendations", "themes", "asks"}. Written to ``path.part`` and renamed into place."""
+    path = Path(path)
+    part = path.with_name(path.name + ".part")
+    part.unlink(missing_ok=True)
+    conn = sqlite3.connect(part)
+    try:
+        conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _DDL)
+        ids, recs, ask_rows, dates = {}, [], [], {}
+        for row in store.query(_RECOMMENDATIONS):
+            iri = row["rec"].value
+            if iri in ids:      # a second text or state for one recommendation: keep the first
+                continue
+            ids[iri] = len(ids) + 1
+            by = _value(row["by"]) or _value(row["byName"])
+            response = _value(row["response"])
+            recs.append((ids[iri], iri, _value(row["state"]), _value(row["cycle"]),
+                         int(row["session"].value) if row["session"] is not None else None, by,
+                         response.lower() if response else None, _value(row["responseText"]), row["text"].value))
+            date = _value(row["date"]) or (f"{row['year'].value[:4]}-01-01" if row["year"] is not None else None)
+            for link in asks_mod.asks(row["text"].value, date=date):
+                ask_rows.append((ids[iri], link.instrument, link.ask, link.wording, link.matched))
+            if progress and len(ids) % 50000 == 0:
+                progress(f"search index: {len(ids):,} recommendations read")
+        conn.executemany("INSERT INTO recommendation VALUES (?,?,?,?,?,?,?,?,?)", recs)
+        themes = [(ids[row["rec"].value], row["theme"].value) for row in store.query(_THEMES)
+                  if row["rec"].value in ids]
+        conn.executemany("INSERT INTO theme VALUES (?,?)", themes)
+        conn.executemany("INSERT INTO ask VALUES (?,?,?,?,?)", ask_rows)
+        conn.execute("INSERT INTO recommendation_text(recommendation_text) VALUES ('rebuild')")
+        conn.executescript(_INDEXES)
+        conn.executemany("INSERT INTO meta VALUES (?,?)", [("schema", SCHEMA_VERSION), ("recommendations", str(len(recs)))])
+        conn.execute("INSERT INTO recommendation_text(recommendation_text) VALUES ('optimize')")
+        conn.commit()
+    finally:
+        conn.close()
+    os.replace(part, path)
+    return {"recommendations": len(recs), "themes": len(themes), "asks": len(ask_rows)}
+
+
+# --- query syntax --------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r'\s*(?:(?P<phrase>"[^"]*"?)|(?P<open>\()|(?P<close>\))|(?P<word>[^\s()"]+))')
+OPERATORS = ("AND", "OR", "NOT")
+
+
+def _quote(text):
+    return '"' + text.replace('"', '""') + '"'
+
+
+def to_fts(query):
+    """Translate a user query to FTS5 syntax: every word and phrase becomes an FTS5 string (so no
+    character in it is FTS5 syntax), ``word*`` a prefix query; AND/OR/NOT and parentheses are
+    kept. SearchError for an empty query, an unclosed quote or unbalanced parentheses."""
+    out, depth, pos = [], 0, 0
+    text = query.strip()
+    if not text:
+        raise SearchError("empty search: give words to look for, e.g. 'torture AND ratify'")
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            break
+        pos = m.end()
+        if m.group("phrase") is not None:
+            phrase = m.group("phrase")
+            if len(phrase) < 2 or not phrase.endswith('"'):
+                raise SearchError(f"search {query!r}: a quote is left open")
+            out.append(_quote(phrase[1:-1]))
+        elif m.group("open"):
+            depth += 1
+            out.append("(")
+        elif m.group("close"):
+            depth -= 1
+            if depth < 0:
+                raise SearchError(f"search {query!r}: a ')' closes nothing")
+            out.append(")")
+        else:
+            word = m.group("word")
+            if word in OPERATORS:
+                out.append(word)
+            elif word.endswith("*") and word.strip("*"):
+                out.append(_quote(word.rstrip("*")) + "*")
+            elif word.strip("*"):
+                out.append(_quote(word))
+    if depth:
+        raise SearchError(f"search {query!r}: a '(' is not closed")
+    return " ".join(out)
+
+
+# --- search --------------------------------------------------------------------------------------
+
+def connect(path):
+    """A read-only connection to the index at ``path`` (SearchError if there is none)."""
+    path = Path(path)
+    if not path.is_file():
+        raise SearchError(f"{path}: no search index; build it with the store")
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+
+
+def search(path_or_conn, query, filters=None, *, limit=100):
+    """Recommendations matching ``query`` (user syntax, see ``to_fts``; None or "" for filters
+    only) and ``filters`` (dict, keys in FILTERS), best match first, at most ``limit`` (None: all).
+    Each row is a dict: recommendation, state, cycle, session, recommending_state, response,
+    response_text, text, instruments (comma-separated "CODE:ask"), rank (FTS5 bm25; lower is better)."""
+    filters = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
+    unknown = sorted(set(filters) - set(FILTERS))
+    if unknown:
+        raise SearchError(f"unknown filter {unknown[0]!r} (filters: {', '.join(FILTERS)})")
+    if not (query and query.strip()) and not filters:
+        raise SearchError("empty search: give words to look for or a filter (state=VNM, instrument=CAT...)")
+    conn = connect(path_or_conn) if isinstance(path_or_conn, (str, Path)) else path_or_conn
+    where, params = [], []
+    fts = to_fts(query) if query and query.strip() else None
+    if fts:
+        source = "recommendation_text f JOIN recommendation r ON r.id = f.rowid"
+        where.append("recommendation_text MATCH ?")
+        params.append(fts)
+        rank = "f.rank"
+    else:
+        source, rank = "recommendation r", "NULL"
+    for key in ("state", "cycle", "recommending_state"):
+        if key in filters:
+            where.append(f"r.{key} = ? COLLATE NOCASE")
+            params.append(str(filters[key]))
+    if "session" in filters:
+        where.append("r.session = ?")
+        params.append(int(filters["session"]))
+    if "response" in filters:
+        where.append("(r.response = lower(?) OR r.response_text = ? COLLATE NOCASE)")
+        params += [str(filters["response"])] * 2
+    if "theme" in filters:
+        where.append("EXISTS (SELECT 1 FROM theme t WHERE t.rec = r.id AND t.theme = ?)")
+        params.append(str(filters["theme"]))
+    if "instrument" in filters or "ask" in filters:
+        cond = ["a.rec = r.id"]
+        if "instrument" in filters:
+            cond.append("a.instrument = ? COLLATE NOCASE")
+            params.append(str(filters["instrument"]))
+        if "ask" in filters:
+            cond.append("a.ask = ? COLLATE NOCASE")
+            params.append(str(filters["ask"]))
+        where.append(f"EXISTS (SELECT 1 FROM ask a WHERE {' AND '.join(cond)})")
+    sql = (f"SELECT r.id, r.iri, r.state, r.cycle, r.session, r.recommending_state, r.response, r.response_text,"
+           f" r.text, {rank} FROM {source}" + (" WHERE " + " AND ".join(where) if where else "")
+           + (" ORDER BY f.rank, r.id" if fts else " ORDER BY r.id") + (" LIMIT ?" if limit is not None else ""))
+    if limit is not None:
+        params.append(int(limit))
+    try:
+        found = conn.execute(sql, params).fetchall()
+    except sqlite3.OperationalError as exc:
+        if "fts5" in str(exc) or "syntax" in str(exc):
+            raise SearchError(f"cannot read the search {query!r}: {exc} (use words, \"phrases\", AND, OR, NOT, "
+                              "parentheses)") from None
+        raise
+    rows = []
+    for rid, iri, state, cycle, session, by, response, response_text, text, score in found:
+        links = conn.execute("SELECT instrument, ask FROM ask WHERE rec = ? ORDER BY rowid", (rid,)).fetchall()
+        rows.append({"recommendation": iri, "state": state, "cycle": cycle, "session": session,
+                     "recommending_state": by, "response": response, "response_text": response_text,
+                     "text": text, "instruments": ", ".join(f"{i}:{a}" for i, a in links), "rank": score})
+    return rows
+
+
+def count(path_or_conn, query, filters=None):
+    """How many recommendations ``search`` would return without a limit."""
+    return len(search(path_or_conn, query, filters, limit=None))

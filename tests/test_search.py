@@ -1,0 +1,102 @@
+"""Full-text search over recommendation texts with graph filters (hrkg.search, issue 14), on real
+first-cycle recommendations (tests/fixtures/asks/upr-excerpt.csv) plus the import fixtures."""
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from hrkg.search import SearchError, build_index, connect, search, to_fts
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_sqlite_has_fts5_with_porter():
+    sqlite3.connect(":memory:").execute("CREATE VIRTUAL TABLE t USING fts5(x, tokenize='porter')")
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    from hrkg import KnowledgeGraph
+    from hrkg.importer import import_files
+    folder = tmp_path_factory.mktemp("search")
+    import_files("upr", [FIXTURES / "asks" / "upr-excerpt.csv"], folder / "excerpt.nt")
+    import_files("upr", [FIXTURES / "import" / "upr-latin1-cr.csv"], folder / "upr.nt")
+    kg = KnowledgeGraph.open([folder / "excerpt.nt", folder / "upr.nt"])
+    path = folder / "search.sqlite"
+    counts = build_index(kg.store, path)
+    assert counts["recommendations"] >= 19 and counts["asks"] >= 15
+    assert not path.with_name(path.name + ".part").exists()
+    return path
+
+
+def texts(rows):
+    return [r["text"] for r in rows]
+
+
+def test_boolean_query_with_state(index):
+    rows = search(index, "CAT AND (ratify OR accede)", {"state": "VNM"})
+    assert set(texts(rows)) == {"Accede to CAT in a timely manner.", "Consider acceding to CAT.",
+                                "Consider ratifying CAT.", "Consider ratifying the Optional Protocol to CAT as soon as possible."}
+    assert all(r["state"] == "VNM" and r["cycle"] == "I" for r in rows)
+
+
+def test_stemming_and_phrases(index):
+    # "ratify" finds "ratifying" (Porter); a phrase keeps its words together
+    assert "Consider ratifying CAT." in texts(search(index, "ratify"))
+    assert texts(search(index, '"optional protocol to cat"')) == [
+        "Consider ratifying the Optional Protocol to CAT as soon as possible."]
+    assert "Consider ratifying CAT." not in texts(search(index, "ratify NOT cat"))
+    assert texts(search(index, "ratif* AND disabilities", {"state": "vnm"}))   # prefix; codes in any case
+
+
+def test_filters(index):
+    noted = search(index, "", {"state": "VNM", "response": "noted"})
+    assert noted and all(r["response"] == "noted" for r in noted)
+    assert {r["recommending_state"] for r in search(index, "CAT", {"recommending_state": "CHL"})} == {"CHL"}
+    assert texts(search(index, "", {"theme": "indigenous peoples"})) == [
+        "Favourably consider the ratification of ILO Convention No. 169 concerning Indigenous and Tribal Peoples "
+        "in Independent Countries."]
+    assert search(index, "torture", {"cycle": "III", "state": "VNM"})[0]["recommendation"].startswith(
+        "https://w3id.org/hrkg/id/")
+
+
+def test_instrument_filter_uses_detected_asks(index):
+    rows = search(index, "", {"instrument": "OPCAT"})
+    assert {r["state"] for r in rows} == {"VNM", "KWT"}    # "Optional Protocol to CAT", "its Optional Protocol"
+    assert "OPCAT:join" in rows[0]["instruments"]
+    withdraw = search(index, "", {"instrument": "CAT", "ask": "withdraw-reservation"})
+    assert texts(withdraw) == ["Withdraw reservations to CAT and accede to its Optional Protocol"]
+    # "Sign and ratify the Rome Statute" names no UN instrument: found by text, linked to nothing
+    (rome,) = search(index, '"rome statute"', {"state": "VNM", "response": "noted"})
+    assert rome["instruments"] == ""
+
+
+@pytest.mark.parametrize("query", ['"open quote', "(torture", "torture)", "NOT torture", "torture AND", "AND",
+                                   "   "])
+def test_bad_queries_are_clear_errors(index, query):
+    with pytest.raises(SearchError, match="search|empty"):
+        search(index, query)
+
+
+@pytest.mark.parametrize("query", ["text:torture", "x'); DROP TABLE recommendation; --", "NEAR(a b)", "^torture",
+                                   "col:*", "\"\"", "a+b-c", "*"])
+def test_user_text_is_never_syntax(index, query):
+    """Column filters, SQL and FTS5 operators other than AND/OR/NOT are searched as text."""
+    try:
+        search(index, query)
+    except SearchError:
+        pass
+    assert connect(index).execute("SELECT count(*) FROM recommendation").fetchone()[0] >= 19
+
+
+def test_to_fts():
+    assert to_fts('torture AND (ratify OR accede)') == '"torture" AND ( "ratify" OR "accede" )'
+    assert to_fts('"optional protocol" ratif*') == '"optional protocol" "ratif"*'
+    assert to_fts('say "x""y"') == '"say" "x"'  + ' "y"'
+
+
+def test_unknown_filter_and_missing_index(index, tmp_path):
+    with pytest.raises(SearchError, match="unknown filter 'country'"):
+        search(index, "torture", {"country": "VNM"})
+    with pytest.raises(SearchError, match="no search index"):
+        search(tmp_path / "none.sqlite", "torture")
