@@ -171,7 +171,7 @@ def excerpt_kg(tmp_path_factory):
     from hrkg.importer import import_files
     out = tmp_path_factory.mktemp("asks") / "upr.nt"
     import_files("upr", [FIXTURES / "upr-excerpt.csv"], out)
-    return KnowledgeGraph.open([out])
+    return KnowledgeGraph.open([out], reason=False)   # the asks need no inference
 
 
 def test_ask_triples(excerpt_kg):

@@ -21,7 +21,7 @@ def index(tmp_path_factory):
     folder = tmp_path_factory.mktemp("search")
     import_files("upr", [FIXTURES / "asks" / "upr-excerpt.csv"], folder / "excerpt.nt")
     import_files("upr", [FIXTURES / "import" / "upr-latin1-cr.csv"], folder / "upr.nt")
-    kg = KnowledgeGraph.open([folder / "excerpt.nt", folder / "upr.nt"])
+    kg = KnowledgeGraph.open([folder / "excerpt.nt", folder / "upr.nt"], reason=False)   # no inference needed
     path = folder / "search.sqlite"
     counts = build_index(kg.store, path)
     assert counts["recommendations"] >= 19 and counts["asks"] >= 15
