@@ -155,7 +155,7 @@ ASKS = (
     # (ask, pattern): the verbs and phrases of an ask. A softener before it ("consider",
     # "the possibility of") is kept in the wording.
     ("sign", _p(r"\bsign(?:s|ed|ing|ature)?\b(?!\s*(?:al|ator))")),
-    ("join", _p(r"\b(?:ratif\w*|accede\w*|acceding|accession|adhere\w*|adhesion"
+    ("join", _p(r"\b(?:ratif\w*|accede\w*|acceding|accession|adher\w*|adhesion"
                 r"|becom\w*\s+(?:a\s+)?(?:state\s+)?part(?:y|ies)|join\w*|consent\s+to\s+be\s+bound)")),
     ("accept-procedure", _p(
         r"\b(?:(?:recogni[sz]\w*|accept\w*)\s+(?:the\s+)?competence"
@@ -171,13 +171,13 @@ SOFTENER = _p(r"\b(?:favourabl[ey]\s+|positively\s+|seriously\s+)?(?:consider|en
 CONNECTOR = _p(r"^[\s,/-]*(?:(?:and|or)(?:[\s/-]*(?:and|or))?)?[\s,/-]*(?:to\s+)?(?:the\s+)?$")
 
 RESERVATION = _p(r"\breservations?\b")
-WITHDRAW_BEFORE = _p(r"\b(?:withdraw\w*|lift\w*|remov\w*|retract\w*)\b(?:(?!\b(?:ratif|accede|sign)\w*)[^.;]){0,80}$")
+WITHDRAW_BEFORE = _p(r"\b(?:withdraw\w*|lift\w*|remov\w*|retract\w*|eliminat\w*)\b(?:(?!\b(?:ratif|accede|sign)\w*)[^.;]){0,80}$")
 WITHDRAW_AFTER = _p(r"^[^.;]{0,250}?\bwith\s+a\s+view\s+to\s+(?:\w+\s+)?(?:withdraw\w*|lift\w*|remov\w*)")
 
 BLOCKERS = _p(
     # words that start a clause that is not an ask: an instrument after them is only named
     r"\b(?:implement\w*|ensur\w*|complian\w*|compl(?:y|ies)|in\s+accordance\s+with|in\s+line\s+with|in\s+keeping\s+with"
-    r"|consistent\s+with|obligations?|provisions?|harmoni[sz]\w*|incorporat\w*|(?<!with\s)respect\w*|establish\w*|recommended\s+by"
+    r"|consistent\s+with|obligations?|provisions?|standards?|principles?|norms?|spirit|harmoni[sz]\w*|incorporat\w*|(?<!with\s)respect\w*|establish\w*|recommended\s+by"
     r"|criminali[sz]\w*|define\w*|reflect\w*|bring\w*|align\w*|domesticat\w*|enshrin\w*|report\w*\s+to)\b")
 NOUN_AFTER = _p(
     # "eventual ICRMW ratification": an ask written as a noun after the instrument

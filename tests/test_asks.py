@@ -30,6 +30,8 @@ RULES = [
      "of the Convention against Torture", {("OPCAT", "join")},
      "Establish an effective National Preventative Mechanism within the one year deadline established by the "
      "Optional Protocol to the Convention against Torture"),
+    ("join: adhere", "Consider adhering to the ICRMW, as well as gradually adapting its national legislation",
+     {("ICMW", "join")}, "Adhere to the standards of the ICRMW in its national legislation"),
     ("join: noun after the instrument", "Consider the possibility of eventual ICRMW ratification.", {("ICMW", "join")},
      "Continue its efforts, together with other signatories to the International Convention on the Protection of "
      "the Rights of All Migrant Workers and Members of Their Families, to guarantee better accession."),
@@ -73,6 +75,9 @@ RULES = [
      "Child and the Convention against Torture with a view to withdrawing them",
      {("CRC", "withdraw-reservation"), ("CAT", "withdraw-reservation")},
      "Review periodically its reservations to the ICCPR, as recommended by the Human Rights Committee"),
+    ("withdraw-reservation: eliminate", "Adopt measures for full implementation of CEDAW and eliminate its "
+     "reservations to CEDAW", {("CEDAW", "withdraw-reservation")},
+     "Eliminate discrimination against women and ratify CEDAW without reservations"),
     ("two asks, two instruments", "Withdraw reservations to CAT and accede to its Optional Protocol",
      {("CAT", "withdraw-reservation"), ("OPCAT", "join")}, "Accede to the Optional Protocol thereto"),
     ("accept-procedure: competence of a committee", "Recognize the competence of the Committee against Torture to "
