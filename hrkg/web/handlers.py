@@ -350,7 +350,7 @@ def download(state, job):
     Without a cache folder it can write, or a graph without a fingerprint, the reply holds it."""
     import os
     from ..export import export_graph
-    from ..graph import cache_dir
+    from ..store import cache_dir
     fmt, kg = job["format"], state.kg
     media = DOWNLOADS[fmt][0]
     media += "; charset=utf-8" if media.startswith("text/") else ""
