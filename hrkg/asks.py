@@ -210,20 +210,30 @@ def _abbreviation(pattern):
     return rf"(?<![\w-]){pattern}(?![\w-])"
 
 
+def _needle(pattern):
+    """The first word a pattern requires, lower-cased ("convention", "crc"): a regex runs only on
+    texts that contain it, which makes detection several times faster."""
+    word = re.match(r"[A-Za-z]+", pattern.removeprefix(_THE).removeprefix("I?"))
+    return word.group(0).lower() if word else ""      # "" is in every text: the regex always runs
+
+
 def _compile_table():
     entries = []
     for code, (titles, abbreviations) in INSTRUMENTS.items():
-        entries += [(code, "treaty", re.compile(rf"\b{pattern}\b", _I)) for pattern in titles]
-        entries += [(code, "treaty", re.compile(_abbreviation(pattern), _I)) for pattern in abbreviations]
+        # titles are searched from their first word (fast) and extended back over _PRE in _mentions
+        entries += [(code, "title", re.compile(rf"\b{pattern.removeprefix(_PRE)}\b", _I), _needle(pattern.removeprefix(_PRE)))
+                    for pattern in titles]
+        entries += [(code, "treaty", re.compile(_abbreviation(pattern), _I), _needle(pattern)) for pattern in abbreviations]
     for code, patterns in PROTOCOL_ABBREVIATIONS.items():
         for pattern in patterns:
-            entries.append((code, "protocol", re.compile(_abbreviation(pattern), _I)))
+            entries.append((code, "protocol", re.compile(_abbreviation(pattern), _I), _needle(pattern)))
     for code, pattern in ILO_TITLES.items():
-        entries.append((code, "ilo", re.compile(rf"(?:\bILO\s+)?\b{pattern}", _I)))
+        entries.append((code, "ilo", re.compile(rf"(?:\bILO\s+)?\b{pattern}", _I), _needle(pattern)))
     return entries
 
 
 _TABLE = _compile_table()
+_PRE_BEFORE = re.compile(r"(?<![\w-])" + _PRE + r"$", _I)
 _COMMITTEES = [(code, re.compile(pattern, _I)) for code, pattern in COMMITTEES.items()]
 
 
@@ -247,11 +257,19 @@ def _ilo_numbers(text):
 
 def _mentions(text):
     """Committees, treaties, protocol abbreviations and ILO conventions named in ``text``."""
+    low = text.lower()
     candidates = [_Mention(m.start(), m.end(), (code,), "committee")
-                  for code, rx in _COMMITTEES for m in rx.finditer(text)]
+                  for code, rx in _COMMITTEES if "committee" in low for m in rx.finditer(text)]
     candidates += [_Mention(m.start(), m.end(), (), "committee") for m in COMMITTEE_ANAPHOR.finditer(text)]
-    candidates += [_Mention(m.start(), m.end(), (code,), kind, parent=code if kind == "treaty" else None)
-                   for code, kind, rx in _TABLE for m in rx.finditer(text)]
+    for code, kind, rx, needle in _TABLE:
+        if needle not in low:
+            continue
+        for m in rx.finditer(text):
+            start = m.start()
+            if kind == "title":
+                start = _PRE_BEFORE.search(text, 0, start).start()
+            candidates.append(_Mention(start, m.end(), (code,), "treaty" if kind == "title" else kind,
+                                       parent=code if kind in ("treaty", "title") else None))
     candidates += list(_ilo_numbers(text))
     return _non_overlapping(candidates)
 
@@ -354,11 +372,18 @@ def _asks(text):
     return asks
 
 
-# A text that matches none of these names no instrument: detect() returns at once (most do not).
-PREFILTER = re.compile("|".join(
-    [r"\b(?:convention|covenant|protocol|committee|ILO|labou?r\s+organi)", ILO_CODE.pattern]
-    + [_abbreviation(a) for _, abbreviations in INSTRUMENTS.values() for a in abbreviations]
-    + [_abbreviation(a) for abbreviations in PROTOCOL_ABBREVIATIONS.values() for a in abbreviations]), _I)
+# A text with none of these words or abbreviations names no instrument: detect() returns at once
+# (most recommendations). Substrings of every title and abbreviation of the tables above.
+PREFILTER_WORDS = ("opcat", "uncat", "convention", "covenant", "protocol", "committee", "ilo", "labour", "labor", "crc", "crpd",
+                   "cerd", "cescr", "ccpr", "cedaw", "cmw", "crmw", "mwc", "cped", "pped", "opac", "opsc", "opic")
+PREFILTER_SHORT = re.compile(r"(?<![\w])(?:cat|ced)(?![\w])", _I)
+
+
+def may_name_instrument(text):
+    """False when ``text`` cannot name an instrument (a fast test before the rules)."""
+    low = text.lower()
+    return (any(word in low for word in PREFILTER_WORDS) or PREFILTER_SHORT.search(text) is not None
+            or ILO_CODE.search(text) is not None)
 
 
 def detect(text, *, date=None):
@@ -366,7 +391,7 @@ def detect(text, *, date=None):
     instrument and ask, in order of first mention; ``ask`` None for an instrument only named).
     ``date`` (ISO date of the review) leaves out protocols adopted after it from "its Optional
     Protocols"."""
-    if not PREFILTER.search(text):
+    if not may_name_instrument(text):
         return []
     mentions = _protocol_mentions(text, _mentions(text), date)
     events = [(m.start, 1, m) for m in mentions]

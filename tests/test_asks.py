@@ -207,3 +207,12 @@ def test_ask_triples(excerpt_kg):
     # (Algeria), "Consider ratifying CAT" (Chile)
     recs = {rec for rec, link in store_links(excerpt_kg.store) if link.instrument == "CAT" and link.ask == "join"}
     assert len(recs) == 4
+
+
+def test_prefilter_changes_nothing(monkeypatch):
+    """may_name_instrument only skips texts the rules would find nothing in."""
+    import hrkg.asks as asks_mod
+    texts = [row["text"] for row in read_labels()] + [rule[1] for rule in RULES] + [rule[3] for rule in RULES]
+    fast = [detect(t) for t in texts]
+    monkeypatch.setattr(asks_mod, "may_name_instrument", lambda text: True)
+    assert [detect(t) for t in texts] == fast
