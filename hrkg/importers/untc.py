@@ -383,7 +383,11 @@ def names_match(participant, text):
     """Does ``text`` (a sentence) name ``participant`` (as the page spells it, footnote markers
     and a parenthesised part allowed)?"""
     key = " ".join(re.sub(r"\([^)]*\)|[\d,*]+$", " ", participant).split()).lower()
-    return bool(key) and key in " ".join(text.split()).lower()
+    if not key:
+        return False
+    text = " ".join(text.split()).lower()
+    # 'Viet Nam' is also spelt 'Vietnam' (crc_op_sc.html, footnote 12): compare without spaces too
+    return key in text or re.search(r"\b" + re.escape(key.replace(" ", "")) + r"\b", text) is not None
 
 
 @dataclass
