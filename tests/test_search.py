@@ -60,6 +60,13 @@ def test_filters(index):
         "https://w3id.org/hrkg/id/")
 
 
+def test_response_as_published(index):
+    """A response wording that is neither supported nor noted is matched on the published text."""
+    assert texts(search(index, "information", {"state": "VNM", "response": "partially accepted"})) == [
+        "Adopt a law on access to information"]
+    assert search(index, "information", {"state": "VNM", "response": "supported"}) == []
+
+
 def test_instrument_filter_uses_detected_asks(index):
     rows = search(index, "", {"instrument": "OPCAT"})
     assert {r["state"] for r in rows} == {"VNM", "KWT"}    # "Optional Protocol to CAT", "its Optional Protocol"
