@@ -228,7 +228,8 @@ def create_app(factory, settings=None):
         path = request.path_params["path"]
         if not _SAFE_PATH.fullmatch(path):
             return to_response(error(404, f"no resource has the path /id/{path}", request.headers.get("accept")))
-        return await run(request, {"kind": "resource", "path": path, "format": request.query_params.get("format")})
+        return await run(request, {"kind": "resource", "path": path, "format": request.query_params.get("format"),
+                                   "as_of": request.query_params.get("as_of")})
 
     async def ontology(request):
         return await run(request, {"kind": "ontology", "format": request.query_params.get("format")})

@@ -232,3 +232,189 @@ def steps(points, *, title, label):
                "consent to be bound or withdrawal</text>")
     out.append("</svg>")
     return Markup("\n".join(out))
+
+
+# ---- maps ----------------------------------------------------------------------------------------
+# Country shapes: Natural Earth 1:110m from the npm package world-atlas (hrkg/web/maps/README.md),
+# TopoJSON decoded and projected (Equal Earth) once per process; nothing is fetched at run time.
+
+MAP_FILE = "countries-110m.json"
+MAP_WIDTH = 960
+# colours readable with every common colour-vision deficiency: blue against orange, and a
+# hatching (not a colour) for "no record"; the legend names each
+MAP_COLOURS = {"party": "#2166ac", "signatory": "#e69f00", "not-party": "#cfcfcf", "no-record": None,
+               "other": "#f4f4f4", "member": "#2166ac", "outside": "#e4e4e4"}
+MAP_LABELS = {"party": "party", "signatory": "signatory, not (yet) party", "not-party": "not party",
+              "no-record": "no record", "other": "no state in the graph", "member": "member",
+              "outside": "not a member"}
+_SHAPES = None
+_OUTLINE = None
+
+
+def _equal_earth(lon, lat):
+    """Equal Earth projection (Šavrič, Patterson, Jenny 2018) of degrees, in unit-sphere units."""
+    import math
+    a1, a2, a3, a4 = 1.340264, -0.081106, 0.000893, 0.003796
+    lam, phi = math.radians(lon), math.radians(lat)
+    theta = math.asin(math.sqrt(3) / 2 * math.sin(phi))
+    t2 = theta * theta
+    t6 = t2 * t2 * t2
+    x = 2 * math.sqrt(3) * lam * math.cos(theta) / (3 * (9 * a4 * t6 * t2 + 7 * a3 * t6 + 3 * a2 * t2 + a1))
+    y = theta * (a4 * t6 * t2 + a3 * t6 + a2 * t2 + a1)
+    return x, y
+
+
+def decode_topojson(topology, name="countries"):
+    """[(id, name, [polygon = [ring = [(lon, lat)]]])] of the geometries of object ``name``: the
+    quantized arcs delta-decoded and transformed, rings joined from their arcs (a negative index
+    ~i is arc i reversed; each arc after the first repeats the last point of the one before)."""
+    transform = topology.get("transform")
+    arcs = []
+    for arc in topology["arcs"]:
+        points, x, y = [], 0, 0
+        for position in arc:
+            if transform:
+                x, y = x + position[0], y + position[1]
+                (sx, sy), (tx, ty) = transform["scale"], transform["translate"]
+                points.append((x * sx + tx, y * sy + ty))
+            else:
+                points.append((position[0], position[1]))
+        arcs.append(points)
+
+    def ring(indexes):
+        out = []
+        for index in indexes:
+            points = arcs[index] if index >= 0 else arcs[~index][::-1]
+            out.extend(points[1:] if out else points)
+        return out
+
+    shapes = []
+    for geometry in topology["objects"][name]["geometries"]:
+        kind, coordinates = geometry.get("type"), geometry.get("arcs") or []
+        polygons = ([coordinates] if kind == "Polygon" else coordinates if kind == "MultiPolygon" else [])
+        shapes.append((geometry.get("id"), (geometry.get("properties") or {}).get("name", ""),
+                       [[ring(r) for r in polygon] for polygon in polygons]))
+    return shapes
+
+
+def _across_antimeridian(polygon):
+    """The rings of a polygon that crosses longitude 180 (Russia's Chukotka, Fiji) with its
+    western points moved east of 180 (lon + 360), so no edge spans the whole map; the part past
+    the map's edge is cut off by the view box."""
+    if not any(abs(a[0] - b[0]) > 180 for ring in polygon for a, b in zip(ring, ring[1:])):
+        return polygon
+    return [[(lon + 360 if lon < 0 else lon, lat) for lon, lat in ring] for ring in polygon]
+
+
+def _outline(scale, south=-90):
+    """The SVG path of the map's edge (longitudes -180 and 180) from ``south`` to the pole."""
+    points = [(180, lat) for lat in range(south, 91, 2)] + [(-180, lat) for lat in range(90, south - 1, -2)]
+    xy = [_equal_earth(lon, lat) for lon, lat in points]
+    return "M" + " ".join(f"{MAP_WIDTH / 2 + x * scale:.1f},{-y * scale:.1f}" for x, y in xy) + "Z"
+
+
+def map_shapes():
+    """The projected countries, once per process: [{m49, name, d (SVG path), box, main}] where
+    ``box`` bounds the whole country and ``main`` its largest polygon (x0, y0, x1, y1), in map
+    units (MAP_WIDTH wide). Antarctica is left out."""
+    global _SHAPES
+    if _SHAPES is None:
+        import json
+        from importlib import resources
+        topology = json.loads((resources.files("hrkg.web") / "maps" / MAP_FILE).read_text("utf-8"))
+        scale = MAP_WIDTH / (2 * _equal_earth(180, 0)[0])
+        shapes = []
+        for m49, name, polygons in decode_topojson(topology):
+            if m49 == "010":   # Antarctica: a fifth of the map for no state
+                continue
+            parts, boxes = [], []
+            for polygon in polygons:
+                box = [1e9, 1e9, -1e9, -1e9]
+                for points in _across_antimeridian(polygon):
+                    last, out = None, []
+                    for lon, lat in points:
+                        x, y = _equal_earth(lon, lat)
+                        px, py = round(MAP_WIDTH / 2 + x * scale), round(-y * scale)
+                        if (px, py) != last:
+                            out.append(f"{px - last[0]},{py - last[1]}" if last else f"M{px},{py}l")
+                            last = (px, py)
+                            box = [min(box[0], px), min(box[1], py), max(box[2], px), max(box[3], py)]
+                    if len(out) >= 3:
+                        parts.append(out[0] + " ".join(out[1:]).replace(",-", "-").replace(" -", "-") + "z")
+                boxes.append([max(box[0], 0), box[1], min(box[2], MAP_WIDTH), box[3]])
+            if not parts:
+                continue
+            main = max(boxes, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]))
+            whole = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+            shapes.append({"m49": m49, "name": name, "d": "".join(parts), "box": whole, "main": tuple(main)})
+        _SHAPES = shapes
+        global _OUTLINE
+        _OUTLINE = _outline(scale)
+    return _SHAPES
+
+
+def mapped_m49():
+    """The M49 codes that have a shape on the maps."""
+    return {s["m49"] for s in map_shapes() if s["m49"]}
+
+
+def world_map(countries, *, title, desc, href=None, focus=None, width=MAP_WIDTH, legend_order=None):
+    """An inline SVG choropleth. ``countries`` = {m49: (category, label)} with category a key of
+    MAP_COLOURS and label the words of the country's tooltip (its <title>); shapes of no known
+    state are drawn as "other". ``href(m49)`` links a country to its page. ``focus`` = a set of
+    M49 codes: the view is cropped to their main polygons. One <path> per country, each with a
+    <title>; the legend lists the categories shown."""
+    shapes = map_shapes()
+    n = next(_ids)
+    hatch = f"hatch{n}"
+    if focus:
+        boxes = [s["main"] for s in shapes if s["m49"] in focus] or [s["box"] for s in shapes]
+        x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+        x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+        pad = max(x1 - x0, y1 - y0) * 0.08 + 8
+        x0, y0, x1, y1 = x0 - pad, y0 - pad, x1 + pad, y1 + pad
+        if (x1 - x0) < 1.4 * (y1 - y0):   # not too tall a picture
+            grow = (1.4 * (y1 - y0) - (x1 - x0)) / 2
+            x0, x1 = x0 - grow, x1 + grow
+    else:
+        x0, y0 = min(s["box"][0] for s in shapes), min(s["box"][1] for s in shapes)
+        x1, y1 = max(s["box"][2] for s in shapes), max(s["box"][3] for s in shapes)
+    view_w, view_h = x1 - x0, y1 - y0
+    legend_h = view_h * 0.075
+    stroke = max(view_w / width * 0.6, 0.15)
+    height = round(width * (view_h + legend_h) / view_w)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{x0:.1f} {y0:.1f} {view_w:.1f} {view_h + legend_h:.1f}" '
+           f'width="{width}" height="{height}" role="img" aria-labelledby="map{n}-title map{n}-desc" '
+           f'class="chart map" font-family="system-ui,sans-serif" font-size="{view_w / width * 12:.2f}">',
+           f'<title id="map{n}-title">{escape(title)}</title>', f'<desc id="map{n}-desc">{escape(desc)}</desc>',
+           f'<defs><pattern id="{hatch}" patternUnits="userSpaceOnUse" width="{4 * stroke / 0.6:.2f}" '
+           f'height="{4 * stroke / 0.6:.2f}" patternTransform="rotate(45)"><rect width="100%" height="100%" '
+           f'fill="#ffffff"/><line x1="0" y1="0" x2="0" y2="{4 * stroke / 0.6:.2f}" stroke="#8a8a8a" '
+           f'stroke-width="{1.6 * stroke / 0.6:.2f}"/></pattern></defs>',
+           f'<path d="{_OUTLINE}" fill="#eef3f8" stroke="#c9d3de" stroke-width="{stroke:.2f}"/>']
+
+    def fill(category):
+        return f"url(#{hatch})" if MAP_COLOURS.get(category) is None else MAP_COLOURS[category]
+
+    shown = set()
+    for shape in shapes:
+        category, label = countries.get(shape["m49"]) or ("other", f"{shape['name']}: no state in the graph")
+        shown.add(category)
+        path = (f'<path d="{shape["d"]}" fill="{fill(category)}" stroke="#ffffff" stroke-width="{stroke:.2f}" '
+                f'fill-rule="evenodd" class="country {category}" data-m49="{escape(shape["m49"] or "")}">'
+                f"<title>{escape(label)}</title></path>")
+        link = href(shape["m49"]) if href and shape["m49"] in countries else None
+        out.append(f"<a href={quoteattr(link)}>{path}</a>" if link else path)
+    # legend: a swatch and its words per category shown, in a band under the map
+    unit = view_w / width
+    lx, ly = x0 + 10 * unit, y0 + view_h + legend_h * 0.3
+    for category in legend_order or MAP_COLOURS:
+        if category not in shown:
+            continue
+        out.append(f'<rect x="{lx:.1f}" y="{ly:.1f}" width="{12 * unit:.1f}" height="{12 * unit:.1f}" '
+                   f'fill="{fill(category)}" stroke="#777" stroke-width="{0.5 * unit:.2f}" class="swatch {category}"/>')
+        words = MAP_LABELS[category]
+        out.append(f'<text x="{lx + 16 * unit:.1f}" y="{ly + 10.5 * unit:.1f}" fill="#333">{escape(words)}</text>')
+        lx += (36 + 6.4 * len(words)) * unit
+    out.append("</svg>")
+    return Markup("".join(out))

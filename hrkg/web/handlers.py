@@ -11,7 +11,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, VOID
 from ..errors import (HrkgError, ParameterError, QueryError, StoreError, UnknownCodeError,
                       UnknownQueryError, UsageError)
 from ..namespaces import BASE, ID
-from . import pages
+from . import charts, pages
 from .guard import Refused, check_query
 from .negotiation import (BOOLEAN_OFFERS, GRAPH_OFFERS, PAGE_OFFERS, RESOURCE_OFFERS, RESULT_OFFERS,
                           NotAcceptable, choose)
@@ -238,7 +238,8 @@ def resource(state, job):
     if choice.format == "html":
         kind = pages.kind_of(iri)
         template, builder = RICH_PAGES.get(kind, ("resource.html", pages.resource_page))
-        data = builder(state.kg, iri)
+        data = (builder(state.kg, iri) if builder is pages.resource_page
+                else builder(state.kg, iri, as_of=job.get("as_of")))
         if data is None and builder is not pages.resource_page:
             template, data = "resource.html", pages.resource_page(state.kg, iri)
         if data is None:
@@ -411,6 +412,9 @@ def warm(state):
             pass
     _graph_counts(state)
     state.memo["home"] = pages.home_page(kg)
+    charts.map_shapes()      # the projected country shapes and the graph's M49 codes and knowledge,
+    pages.m49_codes(kg)      # once, before the workers fork
+    pages.knowledge(kg)
     void_graph(state, "http://localhost")
     check_query("SELECT * WHERE { ?s ?p ?o } LIMIT 1", max_rows=state.settings.max_rows)
 

@@ -21,6 +21,13 @@ ACTION_KINDS = """VALUES (?class ?action) {
     (hrkg:Signature "signature") (hrkg:Ratification "ratification") (hrkg:Accession "accession")
     (hrkg:Succession "succession") (hrkg:Withdrawal "withdrawal") (hrkg:Reservation "reservation")
     (hrkg:InterpretiveDeclaration "declaration") }"""
+# the same, with consents the depositary marks A, AA or c (acceptance, approval, formal
+# confirmation: hrkg:ConsentToBeBound with hrkg:depositaryMarker), named as the parties query does
+ACTION_KINDS_MARKED = """{ %s } UNION {
+    ?fact hrkg:depositaryMarker ?marker .
+    VALUES (?marker ?action) { ("A" "acceptance") ("AA" "approval") ("c" "formal confirmation") }
+    BIND(hrkg:ConsentToBeBound AS ?class) }""" % ACTION_KINDS
+CONSENT_WORDS = ("ratification", "accession", "succession", "acceptance", "approval", "formal confirmation")
 
 # the IRI of each fact about a state, keyed as the stored queries report it (each branch a
 # sub-SELECT, so the bound state reaches it: see FACT_SOURCES)
@@ -48,7 +55,7 @@ SELECT DISTINCT ?fact ?state ?name ?action ?date WHERE {
   %s
   ?s hrkg:code ?state ; skos:prefLabel ?name .
   FILTER(LANGMATCHES(LANG(?name), "en"))
-} ORDER BY ?date ?state""" % ACTION_KINDS
+} ORDER BY ?date ?state""" % ACTION_KINDS_MARKED
 
 GROUP_ACTIONS = """
 SELECT DISTINCT ?fact ?state ?instrument ?action WHERE {
@@ -57,7 +64,7 @@ SELECT DISTINCT ?fact ?state ?instrument ?action WHERE {
   ?fact hrkg:instrument ?i ; a ?class .
   %s
   ?s hrkg:code ?state . ?i hrkg:code ?instrument .
-}""" % ACTION_KINDS
+}""" % ACTION_KINDS_MARKED
 
 # the sources of the facts a page shows, fetched for that page only. Each branch is a sub-SELECT
 # so the page's bound parameter reaches it (a plain UNION branch would see it unbound), and each
@@ -132,6 +139,75 @@ def cited(kg, text, **values):
 def stored(kg, name, **params):
     """Rows of a stored query, as dicts of Python values (dates stay dates)."""
     return kg.query(name, {k: v for k, v in params.items() if v is not None}).as_dicts()
+
+
+def has_query(kg, name):
+    """Whether the stored query ``name`` exists: a page leaves out a section whose query does not."""
+    return name in kg.catalog.names()
+
+
+def page_date(as_of):
+    """The date a page is asked for (``?as_of=YYYY-MM-DD``, default today) as (date, string or
+    None); a bad date is a ParameterError (400) naming the parameter."""
+    if as_of in (None, ""):
+        return dt.date.today(), None
+    from ..query import parse_date
+    return parse_date("as_of", as_of).toPython(), as_of
+
+
+# how far the graph's knowledge of treaty status runs: complete records (snapshots such as the UN
+# Treaty Collection status pages, hrkg:statusOf) per instrument
+KNOWLEDGE = """
+SELECT ?instrument (MAX(?date) AS ?known) (SAMPLE(?record) AS ?source) WHERE {
+  ?record hrkg:statusOf ?i ; dct:date ?date . ?i hrkg:code ?instrument .
+} GROUP BY ?instrument"""
+
+STATE_M49 = """
+SELECT ?state ?m49 ?name WHERE {
+  ?s hrkg:m49 ?m49 ; hrkg:code ?state ; skos:prefLabel ?name .
+  FILTER(LANGMATCHES(LANG(?name), "en"))
+}"""
+_per_graph = {}
+
+
+def knowledge(kg):
+    """{instrument code: (date the graph's complete record runs to, record IRI)}; empty where the
+    graph has no complete record (then nothing unrecorded may read as "not party")."""
+    key = ("knowledge", id(kg))
+    if key not in _per_graph:
+        _per_graph[key] = {str(r["instrument"]): (r["known"].toPython(), str(r["source"]))
+                           for r in bound(kg, KNOWLEDGE) if "known" in r}
+    return _per_graph[key]
+
+
+def m49_codes(kg):
+    """{M49 code: (state code, English name)} of the states the graph knows, once per graph."""
+    key = ("m49", id(kg))
+    if key not in _per_graph:
+        _per_graph[key] = {str(r["m49"]).zfill(3): (str(r["state"]), str(r["name"])) for r in bound(kg, STATE_M49)}
+    return _per_graph[key]
+
+
+STATUS_WORDS = {"party": "party", "signatory": "signatory", "none": "not party", "unknown": "no record"}
+
+
+def status_words(row, complete):
+    """What a person reads for a treaty-status row: never "none" or "not party" where the graph
+    holds no complete record for the instrument (``complete``), but "no record"."""
+    status = row.get("status") or "unknown"
+    if status == "none" and not complete:
+        status = "unknown"
+    return status, STATUS_WORDS.get(status, status)
+
+
+def banner(as_of, known):
+    """Words for a page asked for a date later than the graph's knowledge runs (``known``: the
+    latest date of a complete record), or None."""
+    if known and as_of > known:
+        return (f"Shown as of {as_of.isoformat()}, but the graph's knowledge of treaty status runs only to "
+                f"{known.isoformat()} (the UN Treaty Collection status pages as at that date): "
+                "actions taken since are not recorded here.")
+    return None
 
 
 class Footnotes:
@@ -238,7 +314,8 @@ def code_of(iri):
 
 # ---- state ------------------------------------------------------------------------------------
 
-def state_page(kg, iri):
+def state_page(kg, iri, as_of=None):
+    as_of, as_of_text = page_date(as_of)
     base = resource_page(kg, iri)
     if base is None:
         return None
@@ -265,8 +342,11 @@ def state_page(kg, iri):
         return {"date": date, "fact": found[0] if found else None, "notes": notes.cite(*found)}
 
     status = []
-    for row in stored(kg, "treaty-status", state=code):
-        status.append(dict(row,
+    known = knowledge(kg)
+    for row in stored(kg, "treaty-status", state=code, as_of=as_of_text):
+        complete = row.get("known_as_of") is not None or row["instrument"] in known
+        key, words = status_words(row, complete)
+        status.append(dict(row, status=key, words=words,
                            signed_cell=action_link(row["instrument"], ["signature"], row["signed"]) if row.get("signed") else None,
                            consented_cell=action_link(row["instrument"], [row.get("consent_type", "")], row["consented"]) if row.get("consented") else None))
     parties = sum(1 for r in status if r.get("status") == "party")
@@ -289,16 +369,46 @@ def state_page(kg, iri):
     for row in stored(kg, "memberships", state=code):
         found = membership_iri.get((row["body"], row.get("term_start")), [])
         memberships.append(dict(row, fact=found[0] if found else None, notes=notes.cite(*found)))
-    core = stored(kg, "core-treaty-count", state=code)
+    core = stored(kg, "core-treaty-count", state=code, as_of=as_of_text)
+    known_dates = [r["known_as_of"] for r in status if r.get("known_as_of")] or [d for d, _ in known.values()]
+    reservations = state_statements(kg, code) if has_query(kg, "reservations") else None
+    procedures = (stored(kg, "complaint-procedures", state=code, as_of=as_of_text)
+                  if has_query(kg, "complaint-procedures") else None)
+    for row in procedures or ():
+        row["words"] = {"accepted": "accepted", "not-accepted": "not accepted", "opted-out": "opted out"}.get(
+            row.get("status"), row.get("status") or "no record")
     return dict(base, code=code, name=names.get("en", base["title"]), name_vi=names.get("vi"),
                 status=status, parties=parties, timeline=timeline, chart=chart, reviews=reviews,
                 upr_chart=upr_chart, memberships=memberships, core=core[0] if core else None,
-                identity=notes.cite(iri), sources=notes.listing())
+                identity=notes.cite(iri), sources=notes.listing(), as_of=as_of, as_of_text=as_of_text,
+                known=max(known_dates) if known_dates else None,
+                banner=banner(as_of, max(known_dates) if known_dates else None),
+                any_unknown=any(r["status"] == "unknown" for r in status),
+                reservations=reservations, procedures=procedures, procedure_kinds=PROCEDURE_KINDS)
+
+
+PROCEDURE_KINDS = (("individual", "Individual complaints"), ("inquiry", "Inquiries"),
+                   ("inter-state", "Complaints by other states"))
+STATEMENT_KINDS = ("reservation", "reservation or declaration", "binding declaration", "declaration")
+
+
+def state_statements(kg, code):
+    """The state's reservations and declarations (text as published) by instrument, and its
+    objections to other states' ones, from the stored query ``reservations``."""
+    own, objections = OrderedDict(), []
+    for row in stored(kg, "reservations", state=code):
+        row["withdrawal_dates"] = str(row.get("withdrawals") or "").split()
+        if row.get("type") == "objection":
+            objections.append(row)
+        else:
+            own.setdefault(row["instrument"], []).append(row)
+    return {"own": list(own.items()), "count": sum(len(v) for v in own.values()), "objections": objections}
 
 
 # ---- instrument ------------------------------------------------------------------------------
 
-def instrument_page(kg, iri):
+def instrument_page(kg, iri, as_of=None):
+    as_of, as_of_text = page_date(as_of)
     base = resource_page(kg, iri)
     if base is None:
         return None
@@ -311,7 +421,7 @@ def instrument_page(kg, iri):
     for a in actions:
         by_state[str(a["state"])].append(a)
     parties = []
-    for row in stored(kg, "parties", instrument=code):
+    for row in stored(kg, "parties", instrument=code, as_of=as_of_text):
         facts = [a["fact"] for a in by_state[row["state"]]
                  if str(a["action"]) == row["consent_type"] and a["date"].toPython() == row["consented"]]
         signed = [a for a in by_state[row["state"]] if str(a["action"]) == "signature"]
@@ -320,7 +430,7 @@ def instrument_page(kg, iri):
                             signed_fact=signed[0]["fact"] if signed else None,
                             signed_notes=notes.cite(*(s["fact"] for s in signed))))
     signatories = []
-    for row in stored(kg, "signed-not-ratified"):
+    for row in stored(kg, "signed-not-ratified", as_of=as_of_text):
         if row["instrument"] != code:
             continue
         sig = [a for a in by_state[row["state"]] if str(a["action"]) == "signature"]
@@ -328,7 +438,8 @@ def instrument_page(kg, iri):
                                 fact=sig[0]["fact"] if sig else None, notes=notes.cite(*(a["fact"] for a in sig))))
     # parties over time: +1 on each consent, -1 on a withdrawal, per state
     events = sorted((a["date"].toPython(), str(a["state"]), str(a["action"])) for a in actions
-                    if str(a["action"]) in ("ratification", "accession", "succession", "withdrawal"))
+                    if str(a["action"]) in CONSENT_WORDS + ("withdrawal",)
+                    and a["date"].toPython() <= as_of)
     party_now, steps, count = set(), [], 0
     for date, state, action in events:
         if action == "withdrawal":
@@ -341,50 +452,127 @@ def instrument_page(kg, iri):
         steps.append((date, count))
     chart = charts.steps(steps, title=f"Parties to {code} over time",
                          label="states party") if steps else None
+    known, record = knowledge(kg).get(code, (None, None))
+    world = instrument_map(kg, code, parties, signatories, actions, known, as_of)
     return dict(base, code=code, title_en=titles.get("en", base["title"]), title_vi=titles.get("vi"),
                 parties=parties, signatories=signatories, chart=chart, sources=notes.listing(),
-                identity=notes.cite(iri))
+                identity=notes.cite(iri), as_of=as_of, as_of_text=as_of_text, known=known, record=record,
+                banner=banner(as_of, known), map=world["svg"], unmapped=world["unmapped"], counts=world["counts"])
+
+
+def instrument_map(kg, code, parties, signatories, actions, known, as_of):
+    """The world map of an instrument's status: party, signatory, not party (where a complete
+    record lists no consent) or no record, one shape per state (hrkg:m49 = the shape's ISO
+    numeric id); the states too small for the map's scale are named in ``unmapped``."""
+    states = m49_codes(kg)
+    party = {p["state"]: p for p in parties}
+    signed = {s["state"]: s for s in signatories}
+    denounced = {str(a["state"]): a["date"].toPython() for a in actions
+                 if str(a["action"]) == "withdrawal" and a["date"].toPython() <= as_of}
+    known_words = f"as at {known.isoformat()}" if known else ""
+    countries, counts = {}, defaultdict(int)
+    for m49, (state, name) in states.items():
+        if state in party:
+            p = party[state]
+            category, words = "party", f"{name}: party since {p['consented'].isoformat()} ({p['consent_type']})"
+        elif state in signed:
+            category, words = "signatory", f"{name}: signed {signed[state]['signed'].isoformat()}, not party"
+        elif known:
+            category = "not-party"
+            words = (f"{name}: not party (denounced {denounced[state].isoformat()})" if state in denounced
+                     else f"{name}: not party; no signature or consent on the UN Treaty Collection's list {known_words}")
+        else:
+            category, words = "no-record", f"{name}: no record in the graph"
+        countries[m49] = (category, words)
+        counts[category] += 1
+    mapped = charts.mapped_m49()
+    unmapped = sorted((name, state, countries[m49][0]) for m49, (state, name) in states.items()
+                      if m49 not in mapped and countries[m49][0] in ("party", "signatory"))
+    words = ", ".join(f"{counts[k]} {charts.MAP_LABELS[k]}" for k in ("party", "signatory", "not-party", "no-record") if counts[k])
+    desc = (f"World map of the status of {code} on {as_of.isoformat()}, by state: {words}"
+            + (f"; the graph's complete record runs to {known.isoformat()}" if known else
+               "; the graph holds no complete record of this instrument's participants")
+            + (f". {len(unmapped)} parties and signatories are too small for the map's scale." if unmapped else "."))
+    svg = charts.world_map(countries, title=f"{code}: status by state, {as_of.isoformat()}", desc=desc,
+                           href=lambda m49: f"/id/state/{states[m49][0]}#status-{code}",
+                           legend_order=("party", "signatory", "not-party", "no-record", "other"))
+    return {"svg": svg, "unmapped": unmapped, "counts": dict(counts)}
 
 
 # ---- group -----------------------------------------------------------------------------------
 
-def group_page(kg, iri):
+def group_page(kg, iri, as_of=None):
+    """Members x the 18 UN instruments: for each instrument, the stored query ``parties`` for the
+    group's members and ``signed-not-ratified`` for the group (19 queries whatever the group's
+    size, not one treaty-status per member); counts per member and per instrument; a map."""
+    as_of, as_of_text = page_date(as_of)
     base = resource_page(kg, iri)
     if base is None:
         return None
     code = code_of(iri)
-    today = dt.date.today()
     members = stored(kg, "memberships", body=code)
     current = sorted({m["state"] for m in members
-                      if (m.get("term_start") is None or m["term_start"] <= today)
-                      and (m.get("term_end") is None or m["term_end"] >= today)})
+                      if (m.get("term_start") is None or m["term_start"] <= as_of)
+                      and (m.get("term_end") is None or m["term_end"] >= as_of)})
     instruments = [dict(instrument=str(r["instrument"]), title=str(r["title"]),
                         core=str(r["kind"]).endswith("CoreTreaty")) for r in bound(kg, UN_INSTRUMENTS)]
     notes = Footnotes(cited(kg, GROUP_SOURCES, group=URIRef(iri)))
     fact_of = defaultdict(list)
     for row in bound(kg, GROUP_ACTIONS, group=URIRef(iri)):
         fact_of[(str(row["state"]), str(row["instrument"]), str(row["action"]))].append(row["fact"])
-    counts = {r["state"]: r for r in stored(kg, "core-treaty-count", group=code)}
+    counts = {r["state"]: r for r in stored(kg, "core-treaty-count", group=code, as_of=as_of_text)}
+    known = knowledge(kg)
+    cells = defaultdict(dict)   # state -> instrument -> cell
+    for i in instruments:
+        for row in stored(kg, "parties", instrument=i["instrument"], group=code, as_of=as_of_text):
+            cells[row["state"]][i["instrument"]] = dict(row, status="party")
+    for row in stored(kg, "signed-not-ratified", group=code, as_of=as_of_text):
+        cells[row["state"]].setdefault(row["instrument"], dict(row, status="signatory"))
+    names = labels(kg, [ID[f"state/{s}"] for s in {m["state"] for m in members}])
     matrix = []
-    names = labels(kg, [ID[f"state/{s}"] for s in current])
     for state in current:
-        cells = {}
-        for row in stored(kg, "treaty-status", state=state):
-            kind = row.get("consent_type") if row["status"] == "party" else "signature"
-            found = fact_of.get((state, row["instrument"], kind or ""), []) if row["status"] != "none" else []
-            cells[row["instrument"]] = dict(row, fact=found[0] if found else None, notes=notes.cite(*found))
-        matrix.append({"state": state, "name": names.get(str(ID[f"state/{state}"]), state), "cells": cells,
+        row_cells = {}
+        for i in instruments:
+            c = cells[state].get(i["instrument"])
+            if c is None:
+                complete = i["instrument"] in known
+                c = {"status": "none" if complete else "unknown", "words": "not party" if complete else "no record"}
+            kind = c.get("consent_type") if c["status"] == "party" else "signature"
+            found = fact_of.get((state, i["instrument"], kind or ""), []) if c["status"] in ("party", "signatory") else []
+            row_cells[i["instrument"]] = dict(c, fact=found[0] if found else None, notes=notes.cite(*found))
+        matrix.append({"state": state, "name": names.get(str(ID[f"state/{state}"]), state), "cells": row_cells,
                        "core": counts.get(state, {}).get("core"), "protocols": counts.get(state, {}).get("protocols")})
+    matrix.sort(key=lambda r: r["name"])
+    totals = {i["instrument"]: sum(1 for r in matrix if r["cells"][i["instrument"]]["status"] == "party")
+              for i in instruments}
     column_notes = {}
     for row in matrix:
         for instrument, c in row["cells"].items():
             merged = dict(column_notes.get(instrument, []))
             merged.update(dict(c["notes"]))
             column_notes[instrument] = sorted(merged.items())
-    member_rows = [dict(m, name=labels(kg, [ID[f"state/{m['state']}"]]).get(str(ID[f"state/{m['state']}"]), m["state"]))
-                   for m in members] if len(members) <= 60 else members
+    member_rows = [dict(m, name=names.get(str(ID[f"state/{m['state']}"]), m["state"])) for m in members]
+    member_rows.sort(key=lambda m: m["name"])
+    states = m49_codes(kg)
+    by_code = {state: m49 for m49, (state, _) in states.items()}
+    in_group = {by_code[s] for s in current if s in by_code}
+    countries = {m49: ("member", f"{name}: member of {code}") if m49 in in_group else ("outside", f"{name}: not a member")
+                 for m49, (_, name) in states.items()}
+    mapped = charts.mapped_m49()
+    unmapped = sorted(names.get(str(ID[f"state/{s}"]), s) for s in current if by_code.get(s) not in mapped)
+    group_map = charts.world_map(
+        countries, title=f"Members of {base['title']}", width=560, focus=in_group or None,
+        desc=f"Map of the {len(current)} current members of {code}" + (
+            f"; {len(unmapped)} too small for the map's scale: {', '.join(unmapped)}." if unmapped else "."),
+        href=lambda m49: f"/id/state/{states[m49][0]}", legend_order=("member", "outside", "other")) if current else None
+    known_dates = [known[i["instrument"]][0] for i in instruments if i["instrument"] in known]
     return dict(base, code=code, instruments=instruments, matrix=matrix, members=member_rows, column_notes=column_notes,
-                current=current, sources=notes.listing(), identity=notes.cite(iri), today=today)
+                current=current, sources=notes.listing(), identity=notes.cite(iri), today=as_of, as_of=as_of,
+                member_dates=any(m.get("term_start") or m.get("term_end") for m in members),
+                as_of_text=as_of_text, totals=totals, map=group_map, unmapped=unmapped,
+                known=max(known_dates) if known_dates else None,
+                banner=banner(as_of, max(known_dates) if known_dates else None),
+                any_unknown=any(c["status"] == "unknown" for r in matrix for c in r["cells"].values()))
 
 
 # ---- home, ontology ---------------------------------------------------------------------------
