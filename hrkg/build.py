@@ -17,6 +17,7 @@ Inference: owlrl closes the small ontology; the OWL RL instance rules it implies
 the store, repeated until nothing new appears (infer.py). owlrl over the whole graph is the
 reference the tests compare against, not a production path.
 """
+import re
 import time
 from pathlib import Path
 
@@ -43,6 +44,14 @@ EXCLUSIVE_TYPES = tuple(HRKG + c for c in ("Signature", "Ratification", "Accessi
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 
+# The store keeps literals in canonical form ("01"^^xsd:integer is stored "1", "1.50"^^xsd:decimal
+# "1.5", "1"^^xsd:boolean "true") and language tags in lower case; validation warns about each one
+# a file writes otherwise, so nothing changes silently (see rewritten_literals).
+REWRITE_EXAMPLES = 20   # per file, in the manifest; the count covers them all
+_PLAIN = ("http://www.w3.org/2001/XMLSchema#string", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString")
+_UPPER_LANGUAGE = re.compile(rb"""["']@([A-Za-z]+(?:-[A-Za-z0-9]+)*)""")
+
+
 def fill(store, files, *, infer=True, progress=None):
     """Load ``files`` (ontology first) into ``store``, reconcile, infer. Returns counts and timings.
 
@@ -51,7 +60,7 @@ def fill(store, files, *, infer=True, progress=None):
     """
     progress = progress or Progress(quiet=True)
     started = time.monotonic()
-    graphs, order = {}, []
+    graphs, order, rewritten = {}, [], []
     for i, path in enumerate(files, 1):
         t0 = time.monotonic()
         name = graph_name(path)
@@ -59,6 +68,7 @@ def fill(store, files, *, infer=True, progress=None):
             raise LoadError("given twice", path=path)
         graphs[str(name)] = load_file(store, path, name)
         order.append(str(name))
+        rewritten += rewritten_literals(store, path, name)
         progress(f"loaded {i}/{len(files)} {Path(path).name}: {graphs[str(name)]:,} triples "
                  f"({time.monotonic() - t0:.1f} s)")
     discrepancies = reconcile(store, order)
@@ -67,7 +77,7 @@ def fill(store, files, *, infer=True, progress=None):
     t0 = time.monotonic()
     inferred = materialise(store, files, progress) if infer else 0
     return {"graphs": graphs, "asserted_triples": asserted, "inferred_triples": inferred,
-            "discrepancies": discrepancies,
+            "discrepancies": discrepancies, "rewritten_literals": rewritten,
             "seconds": {"load": round(load_seconds, 2), "infer": round(time.monotonic() - t0, 2),
                         "total": round(time.monotonic() - started, 2)}}
 
@@ -95,6 +105,43 @@ def load_file(store, path, graph):
     else:
         _bulk_load(store, path, fmt, DEFAULT)   # faster than copying through Python
     return n
+
+
+def rewritten_literals(store, path, graph):
+    """[{file, count, examples: [{subject, predicate, written, stored}]}] for the typed literals and
+    language tags of ``path`` that the store keeps in another (canonical) form: one entry for the
+    file, or none when it has no such literal."""
+    path = Path(path)
+    fmt = FORMATS.get(path.suffix.lower(), "turtle")
+    if fmt not in OX_FORMATS:
+        return []
+    named = ox.NamedNode(str(graph))
+    examples, count = [], 0
+    for q in ox.parse(path=str(path), format=OX_FORMATS[fmt], base_iri=path.resolve().as_uri()):
+        o = q.object
+        if not isinstance(o, ox.Literal) or o.language or o.datatype.value in _PLAIN \
+                or isinstance(q.subject, ox.BlankNode):
+            continue
+        # (a membership test would not do: the store compares values, "01" matches "1")
+        if any(x.object == o for x in store.quads_for_pattern(q.subject, q.predicate, None, named)):
+            continue
+        count += 1
+        if len(examples) < REWRITE_EXAMPLES:
+            scratch = ox.Store()
+            scratch.add(ox.Quad(q.subject, q.predicate, o))
+            examples.append({"subject": q.subject.value, "predicate": q.predicate.value, "written": str(o),
+                             "stored": str(next(iter(scratch)).object)})
+    if fmt in ("turtle", "nt", "n3"):   # the parser lowers language tags already: look at the text
+        text = path.read_bytes()
+        for m in _UPPER_LANGUAGE.finditer(text):
+            tag = m.group(1).decode("ascii")
+            if tag != tag.lower():
+                count += 1
+                if len(examples) < REWRITE_EXAMPLES:
+                    line = text.count(b"\n", 0, m.start()) + 1
+                    examples.append({"subject": None, "predicate": None, "written": f"@{tag} (line {line})",
+                                     "stored": f"@{tag.lower()}"})
+    return [{"file": str(graph), "count": count, "examples": examples}] if count else []
 
 
 def _bulk_load(store, path, fmt, graph):

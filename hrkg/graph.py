@@ -185,6 +185,7 @@ class KnowledgeGraph:
             report = validate_store(self.store, shapes, data_graphs=graphs, file_of=self.file_of())
         conflicts = self.query("discrepancies")
         report.add_discrepancies([dict(zip(conflicts.vars, row)) for row in conflicts.rows])
+        report.add_rewritten_literals(self.manifest.get("rewritten_literals", []))
         return report
 
     def file_of(self):

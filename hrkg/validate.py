@@ -64,14 +64,44 @@ class ValidationReport:
                 self.report_graph.remove((node, None, None))
         self.results = [r for r in self.results if not (
             r.constraint == "sh:MaxCountConstraintComponent" and (r.focus, _iri(r.path)) in explained)]
-        for row in rows:
+        for report in self.report_graph.subjects(RDF.type, SH.ValidationReport):
+            self.report_graph.set((report, SH.conforms, Literal(not self.violations)))
+        self.add_warnings([(_discrepancy_result(row), str(row["property"]), row["other_value"]) for row in rows])
+
+    def add_rewritten_literals(self, files):
+        """Warn about the literals the store keeps in another form than their file writes them
+        (build.rewritten_literals): nothing changes silently."""
+        warnings = []
+        for entry in files:
+            shown = shown_file(file_of_graph(entry["file"]))
+            for ex in entry["examples"]:
+                stored = f"stored and exported as {ex['stored']}" if ex["stored"] else "stored in canonical form"
+                result = ValidationResult(
+                    severity="Warning", focus=ex["subject"] or entry["file"], focus_label=None,
+                    path=_curie(ex["predicate"]) if ex["predicate"] else None, value=ex["written"],
+                    message=f"{ex['written']} is not written in canonical form; it is {stored}, the same value "
+                            "(write it that way to keep exports identical to the file)",
+                    shape=CANONICAL_SHAPE, constraint="canonical literal", defined_in=shown)
+                warnings.append((result, ex["predicate"], Literal(ex["written"])))
+            if entry["count"] > len(entry["examples"]):
+                more = entry["count"] - len(entry["examples"])
+                warnings.append((ValidationResult(
+                    severity="Warning", focus=entry["file"], focus_label=None, path=None, value=None,
+                    message=f"... and {more:,} more literals in this file not written in canonical form",
+                    shape=CANONICAL_SHAPE, constraint="canonical literal", defined_in=shown), None, None))
+        self.add_warnings(warnings)
+
+    def add_warnings(self, warnings):
+        """Add (ValidationResult, path IRI or None, value term or None) found outside the shapes,
+        in the report graph too."""
+        for warning, path, value in warnings:
             node = BNode()
-            warning = _discrepancy_result(row)
             for p, o in ((RDF.type, SH.ValidationResult), (SH.resultSeverity, SH.Warning),
-                         (SH.focusNode, URIRef(warning.focus)), (SH.resultPath, URIRef(str(row["property"]))),
-                         (SH.value, row["other_value"]), (SH.resultMessage, Literal(warning.message)),
-                         (SH.sourceShape, URIRef(DISCREPANCY_SHAPE))):
-                self.report_graph.add((node, p, o))
+                         (SH.focusNode, URIRef(warning.focus)), (SH.resultPath, URIRef(path) if path else None),
+                         (SH.value, value), (SH.resultMessage, Literal(warning.message)),
+                         (SH.sourceShape, URIRef(warning.shape))):
+                if o is not None:
+                    self.report_graph.add((node, p, o))
             for report in self.report_graph.subjects(RDF.type, SH.ValidationReport):
                 self.report_graph.add((report, SH.result, node))
                 self.report_graph.set((report, SH.conforms, Literal(not self.violations)))
@@ -80,6 +110,7 @@ class ValidationReport:
 
 
 DISCREPANCY_SHAPE = "https://w3id.org/hrkg/shapes#Discrepancy"
+CANONICAL_SHAPE = "https://w3id.org/hrkg/shapes#CanonicalLiteral"
 
 
 def _discrepancy_result(row):
