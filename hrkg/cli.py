@@ -178,6 +178,57 @@ def cmd_sparql(args, out):
     return 0
 
 
+SEARCH_COLUMNS = ("state", "cycle", "recommending_state", "response", "instruments", "text", "recommendation")
+_CODE_FILTERS = {"state": "state", "recommending_state": "state", "instrument": "instrument", "cycle": "cycle"}
+
+
+def _search_index(kg):
+    """The search index beside the store (built on first use, renamed into place); for --data, a
+    temporary one for this run."""
+    from .search import build_index
+    if kg.manifest.get("path"):
+        path = Path(kg.manifest["path"]) / "search.sqlite"
+        if not path.exists():
+            build_index(kg.store, path)
+        return path
+    import tempfile
+    path = Path(tempfile.mkdtemp(prefix="hrkg-search-")) / "search.sqlite"
+    build_index(kg.store, path)
+    return path
+
+
+def cmd_search(args, out):
+    import csv
+    import json
+    from .search import FILTERS, SearchError, search
+    kg = _open(args)
+    filters = _params(args.params)
+    for key, value in filters.items():
+        if key not in FILTERS:
+            raise UsageError(f"unknown filter {key!r}; filters: {', '.join(FILTERS)}")
+        if key in _CODE_FILTERS:      # names and aliases as everywhere: state=vietnam, instrument=CCPR
+            kind = _CODE_FILTERS[key]
+            filters[key] = kg.codes.code_of(kind, kg.codes.resolve(kind, value))
+    try:
+        rows = search(_search_index(kg), args.query, filters, limit=args.limit)
+    except SearchError as exc:
+        raise UsageError(str(exc)) from None
+    table = [{c: ("" if r[c] is None else str(r[c])) for c in SEARCH_COLUMNS} for r in rows]
+    if args.format == "json":
+        out.write(json.dumps(table, ensure_ascii=False, indent=1) + "\n")
+    elif args.format in ("csv", "tsv"):
+        w = csv.DictWriter(out, SEARCH_COLUMNS, delimiter="," if args.format == "csv" else "\t", lineterminator="\n")
+        w.writeheader()
+        w.writerows(table)
+    else:
+        for r in table:
+            out.write(f"{r['state']} {r['cycle']} {r['recommending_state'] or '-'} [{r['response'] or '-'}]"
+                      f"{' {' + r['instruments'] + '}' if r['instruments'] else ''}\n    {r['text']}\n")
+        out.write(f"{len(table)} recommendation{'s' if len(table) != 1 else ''}"
+                  f"{' (first ' + str(args.limit) + '; --limit N for more)' if len(table) == args.limit else ''}\n")
+    return 0
+
+
 def cmd_validate(args, out):
     _check_inputs(list(args.paths) + list(args.data or []) + list(args.shapes or []))
     if args.only and args.paths:
@@ -335,6 +386,16 @@ def build_parser():
     quiet(p)
     common(p)
     p.set_defaults(func=cmd_query)
+
+    p = sub.add_parser("search", help='full-text search of UPR recommendations: hrkg search "QUERY" KEY=VALUE ...')
+    p.add_argument("query", help='words, "phrases", word*, AND, OR, NOT, parentheses; "" for filters only')
+    p.add_argument("params", nargs="*", metavar="KEY=VALUE",
+                   help="filters: state, cycle, recommending_state, response, theme, instrument, ask, session")
+    p.add_argument("--limit", type=int, default=100, help="at most this many rows, best first (default 100)")
+    p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    quiet(p)
+    common(p)
+    p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("sparql", help="run a SPARQL SELECT, ASK, CONSTRUCT or DESCRIBE query given as text, '-' (stdin) or -f FILE")
     p.add_argument("query", nargs="?", help="the query text, or '-' to read standard input")

@@ -107,3 +107,20 @@ def test_unknown_filter_and_missing_index(index, tmp_path):
         search(index, "torture", {"country": "VNM"})
     with pytest.raises(SearchError, match="no search index"):
         search(tmp_path / "none.sqlite", "torture")
+
+
+def test_the_cli_searches_with_names_and_aliases(tmp_path, capsys):
+    """`hrkg search` resolves codes as every command does and answers from an index of the graph."""
+    from hrkg.cli import main
+    from hrkg.importer import import_files
+    data = tmp_path / "excerpt.nt"
+    import_files("upr", [FIXTURES / "asks" / "upr-excerpt.csv"], data)
+    assert main(["search", "CAT AND (ratify OR accede)", "state=vietnam", "--data", str(data), "--format", "csv",
+                 "-q"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "state,cycle,recommending_state,response,instruments,text,recommendation"
+    assert any(",CAT:join,Consider ratifying CAT.," in line for line in lines) and len(lines) == 1 + 5
+    assert main(["search", "torture", "state=VNMX", "--data", str(data), "-q"]) == 2
+    assert "unknown state code 'VNMX'" in capsys.readouterr().err
+    assert main(["search", "(cat", "--data", str(data), "-q"]) == 2
+    assert "is not closed" in capsys.readouterr().err
