@@ -306,14 +306,11 @@ def cmd_publish(args, out):
     summary = publish(kg, args.endpoint, graph_store=args.graph_store, include_inferred=args.inferred,
                       replace=args.replace, progress=say, timeout=args.timeout)
     out.write(f"published {summary.graphs} graphs, {summary.triples:,} triples to {summary.graph_store} "
-              f"in {summary.seconds:.1f} s\n")
+              f"and {summary.default_triples:,} to its default graph in {summary.seconds:.1f} s\n")
     for stale in summary.removed:
         out.write(f"  removed stale graph <{stale}>\n")
-    if summary.visible is False:
-        sys.stderr.write(f"hrkg: warning: the published triples do not show in the default graph of "
-                         f"{args.endpoint}, so 'hrkg query --endpoint' will find nothing: serve the union "
-                         f"of the named graphs as the default graph (Oxigraph: oxigraph serve "
-                         f"--union-default-graph; Fuseki: unionDefaultGraph)\n")
+    if summary.default_graph_problem:
+        sys.stderr.write(f"hrkg: warning: {args.endpoint}: {summary.default_graph_problem}\n")
     return 0
 
 

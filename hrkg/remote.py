@@ -121,7 +121,20 @@ class PublishSummary:
     triples: int = 0
     seconds: float = 0.0
     removed: list = field(default_factory=list)   # stale hrkg graphs deleted with replace=True
-    visible: bool | None = None                   # the default graph shows the published triples
+    default_triples: int = 0                      # put into the default graph
+    default_seen: int | None = None               # what the server's default graph then holds
+
+    @property
+    def default_graph_problem(self):
+        """Why queries on the server would not see the published graph as hrkg does, or None."""
+        if self.default_seen is None or self.default_seen == self.default_triples:
+            return None
+        if self.default_seen > self.default_triples:
+            return ("its default graph holds more triples than hrkg put there: it is probably the union of the "
+                    "named graphs, where a fact stated by two files counts twice; serve the default graph "
+                    "itself (Oxigraph: oxigraph serve without --union-default-graph; Fuseki: without "
+                    "unionDefaultGraph)")
+        return "its default graph does not show what hrkg put there, so 'hrkg query --endpoint' will miss it"
 
 
 def default_graph_store(endpoint):
@@ -137,15 +150,20 @@ def default_graph_store(endpoint):
 
 def publish(kg, endpoint, *, graph_store=None, include_inferred=True, replace=False, progress=None,
             timeout=DEFAULT_TIMEOUT, client=None):
-    """Upload ``kg``'s asserted graphs (one per source file) and, with ``include_inferred``, its
-    inferred triples, each with an HTTP PUT to ``{graph_store}?graph=<name>``.
+    """Upload ``kg`` with HTTP PUTs to ``{graph_store}``: each source file's triples to the named
+    graph ``?graph=<its name>`` (and, with ``include_inferred``, the inferred triples to theirs),
+    then what the stored queries read, each triple once, to the default graph (``?default``): the
+    asserted triples with one value per single-valued fact, plus the inferred ones. The server's
+    default graph must be that graph, not the union of the named graphs, in which a fact stated by
+    two files would count twice.
 
-    Without ``replace`` nothing is uploaded if any of those graphs already exists on the server
-    (UsageError naming them). With ``replace`` existing graphs are overwritten and the graphs under
-    https://w3id.org/hrkg/graph/ that the server holds but this upload does not (a renamed or removed
-    file; the inferred graph when it is left out) are deleted; other graphs are never touched.
-    Returns a PublishSummary; RemoteError when the server cannot be reached or refuses.
+    Without ``replace`` nothing is uploaded if any of those named graphs already exists on the
+    server (UsageError naming them). With ``replace`` existing graphs are overwritten and the graphs
+    under https://w3id.org/hrkg/graph/ that the server holds but this upload does not (a renamed or
+    removed file; the inferred graph when it is left out) are deleted; other graphs are never
+    touched. Returns a PublishSummary; RemoteError when the server cannot be reached or refuses.
     """
+    import pyoxigraph as ox
     store = _check_url(graph_store, "Graph Store") if graph_store else default_graph_store(endpoint)
     if client is None:  # one connection for every request
         with httpx.Client(timeout=timeout) as client:
@@ -153,31 +171,35 @@ def publish(kg, endpoint, *, graph_store=None, include_inferred=True, replace=Fa
                            replace=replace, progress=progress, timeout=timeout, client=client)
     say = progress or (lambda message: None)
     sparql = Endpoint(endpoint, timeout=timeout, client=client)
-    graphs = [(g.identifier, g) for g in kg.asserted_graphs() if isinstance(g.identifier, URIRef)]
-    if include_inferred and len(kg.inferred):
-        graphs.append((INFERRED_GRAPH, kg.inferred))
+    names = [URIRef(name) for name in kg.manifest["graphs"]] + ([INFERRED_GRAPH] if include_inferred else [])
     summary = PublishSummary(graph_store=store)
     started = time.perf_counter()
     on_server = _graphs_on_server(sparql)
     if not replace:
-        clash = sorted(str(name) for name, _ in graphs if str(name) in on_server)
+        clash = sorted(str(name) for name in names if str(name) in on_server)
         if clash:
             more = f" and {len(clash) - 1} more" if len(clash) > 1 else ""
             raise UsageError(f"graph <{clash[0]}>{more} already on {endpoint}; "
                              "use --replace to overwrite them")
-    for index, (name, graph) in enumerate(graphs, 1):
-        body = graph.serialize(format="nt", encoding="utf-8")
-        size = len(graph)
+    query_graph = [ox.DefaultGraph()] + ([ox.NamedNode(str(INFERRED_GRAPH))] if include_inferred else [])
+    uploads = [(name, [ox.NamedNode(str(name))]) for name in names] + [(None, query_graph)]
+    for index, (name, sources) in enumerate(uploads, 1):
+        body = b"".join(kg.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g) for g in sources)
+        size = body.count(b"\n")
         t0 = time.perf_counter()
         response = _send(client, "PUT", store, what="Graph Store", timeout=timeout, content=body,
-                         params={"graph": str(name)},
+                         params={"graph": str(name)} if name is not None else {"default": ""},
                          headers={"Content-Type": "application/n-triples; charset=utf-8"})
         _raise_for_status(response, "Graph Store", store, hint=True)
-        summary.graphs += 1
-        summary.triples += size
-        say(f"[{index}/{len(graphs)}] {_short(name)}: {size:,} triples ({time.perf_counter() - t0:.2f} s)")
+        if name is None:
+            summary.default_triples = size
+        else:
+            summary.graphs += 1
+            summary.triples += size
+        say(f"[{index}/{len(uploads)}] {_short(name) if name is not None else 'default graph'}: {size:,} triples "
+            f"({time.perf_counter() - t0:.2f} s)")
     if replace:
-        ours = {str(name) for name, _ in graphs}
+        ours = {str(name) for name in names}
         for stale in sorted(g for g in on_server if g.startswith(GRAPH_BASE) and g not in ours):
             response = _send(client, "DELETE", store, what="Graph Store", timeout=timeout,
                              params={"graph": stale})
@@ -185,7 +207,8 @@ def publish(kg, endpoint, *, graph_store=None, include_inferred=True, replace=Fa
                 _raise_for_status(response, "Graph Store", store)
             summary.removed.append(stale)
             say(f"removed stale graph {_short(stale)}")
-    summary.visible = _visible(sparql, graphs)
+    seen = sparql.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").rows
+    summary.default_seen = int(seen[0][0]) if seen else None
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -194,16 +217,6 @@ def _graphs_on_server(sparql):
     """IRIs of the named graphs the endpoint holds (``GRAPH ?g {}`` lists them without a scan)."""
     result = sparql.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
     return {str(row[0]) for row in result.rows if isinstance(row[0], URIRef)}
-
-
-def _visible(sparql, graphs):
-    """Whether a published triple shows in the endpoint's default graph (the stored queries use
-    no GRAPH clause, so they need the default graph to be the union of the named graphs)."""
-    for _, graph in graphs:
-        for triple in graph:
-            if all(isinstance(t, URIRef) for t in triple):
-                return bool(sparql.query("ASK { %s %s %s }" % tuple(t.n3() for t in triple)).boolean)
-    return None
 
 
 def _short(name):

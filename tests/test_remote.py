@@ -13,7 +13,6 @@ from types import SimpleNamespace
 
 import httpx
 import pytest
-from rdflib import Graph, Literal, URIRef
 
 from hrkg import KnowledgeGraph, cli, remote
 from hrkg.errors import RemoteError, UsageError
@@ -61,7 +60,7 @@ def _start_oxigraph(tmp_path_factory, *, union):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    process, base, log = _start_oxigraph(tmp_path_factory, union=True)
+    process, base, log = _start_oxigraph(tmp_path_factory, union=False)
     yield base
     process.terminate()
     process.wait(timeout=10)
@@ -118,8 +117,14 @@ def test_publish_puts_one_named_graph_per_file_and_the_inferred_triples(local, p
     assert {str(g): int(n) for g, n in counts.rows if str(g).startswith(GRAPH_BASE)} == expected
     assert f"{GRAPH_BASE}data/treaties/vnm.ttl" in expected
     total = sum(expected.values())
-    assert re.fullmatch(rf"published {len(expected)} graphs, {total:,} triples to {server}/store in [0-9.]+ s\n", out)
-    assert f"[{len(expected)}/{len(expected)}] inferred: {len(kg.inferred):,} triples" in err
+    query_graph = len(kg.asserted) + len(kg.inferred)    # what the stored queries read, each triple once
+    assert re.fullmatch(rf"published {len(expected)} graphs, {total:,} triples to {server}/store and "
+                        rf"{query_graph:,} to its default graph in [0-9.]+ s\n", out)
+    assert f"[{len(expected)}/{len(expected) + 1}] inferred: {len(kg.inferred):,} triples" in err
+    assert f"[{len(expected) + 1}/{len(expected) + 1}] default graph: {query_graph:,} triples" in err
+    count = remote.query_text(f"{server}/query", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").rows[0][0]
+    assert int(count) == query_graph < total      # files overlap: the default graph holds each triple once
+    assert "warning" not in err
 
 
 def test_publish_again_needs_replace_and_replace_removes_only_stale_hrkg_graphs(published):
@@ -142,18 +147,21 @@ def test_publish_again_needs_replace_and_replace_removes_only_stale_hrkg_graphs(
     assert httpx.get(f"{server}/store", params={"graph": foreign}, timeout=10).status_code == 200
 
 
-def test_publish_warns_when_the_default_graph_is_not_the_union(tmp_path_factory):
-    process, base, log = _start_oxigraph(tmp_path_factory, union=False)
+def test_publish_warns_when_the_default_graph_is_the_union(tmp_path_factory):
+    """A server whose default graph is the union of the named graphs counts a fact stated by two
+    files twice (the UN Treaty Collection ledger and vnm.ttl both state Viet Nam's CAT ratification)."""
+    process, base, log = _start_oxigraph(tmp_path_factory, union=True)
     try:
         code, out, err = run(["publish", "--endpoint", f"{base}/query", "--no-inferred", "-q"])
         assert code == 0 and out.startswith("published ")
-        assert "warning: the published triples do not show in the default graph" in err
-        assert "oxigraph serve --union-default-graph" in err
+        assert "warning" in err and "union of the named graphs" in err and "without --union-default-graph" in err
         graphs = remote.query_text(f"{base}/query", "SELECT ?g WHERE { GRAPH ?g {} }").as_dicts()
         assert GRAPH_BASE + "data/treaties/vnm.ttl" in [r["g"] for r in graphs]
         assert str(INFERRED_GRAPH) not in [r["g"] for r in graphs]  # --no-inferred
-        # which is why it warns: the stored queries see an empty default graph there
-        assert remote.query_text(f"{base}/query", "ASK { state:VNM a hrkg:State }").boolean is False
+        # which is why it warns: there a fact stated by two files is seen twice
+        dates = remote.query_text(f"{base}/query", "SELECT ?d WHERE { <https://w3id.org/hrkg/id/action/VNM-CAT-"
+                                  "ratification> <https://w3id.org/hrkg/ontology#date> ?d }").rows
+        assert len(dates) > 1
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -298,7 +306,7 @@ def test_endpoint_that_never_answers_times_out():
     assert err == f"hrkg: error: SPARQL endpoint {url} did not answer within 0.5 s\n"
 
 
-def test_http_errors_and_bad_queries(published):
+def test_http_errors_and_bad_queries(published, tmp_path):
     server, _, _ = published
     code, _, err = run(["query", "dialogues", "state=VNM", "--endpoint", f"{server}/no-such-path"])
     assert code == 3 and f"SPARQL endpoint {server}/no-such-path answered 404" in err
@@ -306,8 +314,8 @@ def test_http_errors_and_bad_queries(published):
     assert code == 2 and f"SPARQL endpoint {server}/query rejected the query: error at 1:" in err
     code, _, err = run(["query", "dialogues", "state=VNM", "--endpoint", "localhost:7878/query"])
     assert code == 2 and "is not an http(s) URL" in err
-    one = Graph(identifier=URIRef(GRAPH_BASE + "data/not-on-the-server.ttl"))
-    one.add((URIRef("https://example.org/s"), URIRef("https://example.org/p"), Literal("o")))
+    one = tmp_path / "one.nt"
+    one.write_text('<https://example.org/s> <https://example.org/p> "o" .\n', encoding="utf-8")
+    small = KnowledgeGraph.open([one], include_bundle=False, reason=False)
     with pytest.raises(RemoteError, match=r"Graph Store .*/nowhere answered 404 Not Found \(is this the Graph Store URL"):
-        remote.publish(SimpleNamespace(asserted_graphs=lambda: [one], inferred=Graph()), f"{server}/query",
-                       graph_store=f"{server}/nowhere")
+        remote.publish(small, f"{server}/query", graph_store=f"{server}/nowhere", replace=True)
