@@ -324,10 +324,11 @@ def query_graphs():
     return [ox.DefaultGraph(), ox.NamedNode(str(INFERRED_GRAPH))]
 
 
-def run_sparql_store(store, text, bindings=None, *, default_graph=None):
+def run_sparql_store(store, text, bindings=None, *, default_graph=None, max_triples=None):
     """Evaluate query text on a pyoxigraph Store, over the graphs build.fill lays out for queries
     (query_graphs()) or the ``default_graph`` list; ``bindings`` {"_name": rdflib term} are bound
-    in every WHERE group (inline_bindings)."""
+    in every WHERE group (inline_bindings). ``max_triples``: a CONSTRUCT or DESCRIBE stops once it
+    has one more distinct triple than that (the caller truncates and says so)."""
     import pyoxigraph as ox
     from .terms import to_rdflib
     options = {"default_graph": default_graph or query_graphs()}
@@ -342,6 +343,8 @@ def run_sparql_store(store, text, bindings=None, *, default_graph=None):
             graph = Graph()
             for t in res:
                 graph.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
+                if max_triples is not None and len(graph) > max_triples:
+                    break
             return Result([], [], graph=graph)
         variables = [v.value for v in res.variables]
         width = range(len(variables))

@@ -103,7 +103,7 @@ def sparql(state, job):
     checked = check_query(job["query"], max_rows=settings.max_rows, allow_remote=settings.allow_remote)
     offers = {"ASK": BOOLEAN_OFFERS, "SELECT": RESULT_OFFERS}.get(checked.form, GRAPH_OFFERS)
     choice = choose(job.get("accept"), offers, format=job.get("format"))
-    result = state.kg.sparql(checked.text)
+    result = state.kg.sparql(checked.text, max_triples=settings.max_rows)
     result, truncated, headers = _limited(result, settings)
     if choice.format == "html":
         return page("sparql.html", dict(query=job["query"], result=result, form=checked.form, truncated=truncated,
@@ -156,7 +156,8 @@ def service_description(state, job):
     graph.add((dataset, SD.defaultGraph, default))
     graph.add((default, RDF.type, SD.Graph))
     counts = _graph_counts(state)
-    graph.add((default, VOID.triples, Literal(sum(counts.values()))))
+    stats = state.kg.manifest   # the default graph: each triple once, however many files state it
+    graph.add((default, VOID.triples, Literal(stats["asserted_triples"] + stats["inferred_triples"])))
     for name, n in sorted(counts.items()):
         named, inner = BNode(), BNode()
         graph.add((dataset, SD.namedGraph, named))
