@@ -22,10 +22,10 @@ MEDIA_TYPE = "application/ld+json"
 
 _OBJECT_PROPERTIES = (
     "adoptedBy", "body", "concerns", "consent", "consentedBy", "consentingState", "cycle", "hasConsentedTo",
-    "hasMember", "hasProtocol", "hasSigned", "implements", "instrument", "mandate", "measure",
+    "hasMember", "hasProtocol", "hasSigned", "implements", "instrument", "knownFor", "mandate", "measure",
     "memberOf", "membership", "monitoredBy", "monitors", "parentTreaty", "partOf", "partner",
-    "priorityArea", "proposedBy", "recommendingState", "reflects", "response", "review",
-    "signature", "signingState", "state",
+    "priorityArea", "procedure", "proposedBy", "recommendingState", "reflects", "response", "review",
+    "signature", "signingState", "state", "statusOf", "withdraws",
 )
 _TYPED_PROPERTIES = {
     "xsd:date": ("adoptionDate", "asOf", "date", "dueDate", "endDate", "entryIntoForceDate",

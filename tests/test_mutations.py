@@ -282,6 +282,8 @@ class Mutator:
         for holder in [shape] + sorted(self.shapes.subjects(SH.property, shape)):
             for cls in self.shapes.objects(holder, SH.targetClass):
                 found += [f for f in self.instances(cls) if f not in found]
+            for prop in self.shapes.objects(holder, SH.targetSubjectsOf):
+                found += [f for f in sorted(set(self.data.subjects(prop, None))) if isinstance(f, URIRef) and f not in found]
         return found
 
     def copy(self):

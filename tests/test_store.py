@@ -144,9 +144,10 @@ def test_a_store_built_from_another_copy_of_the_bundled_data_is_rebuilt(tmp_path
     other = tmp_path / "other-checkout"
     for kind in ("ontology", "data"):
         shutil.copytree(original(kind), other / kind)
-    vnm = other / "data" / "treaties" / "vnm.ttl"
-    vnm.write_text(vnm.read_text(encoding="utf-8").replace('"2013-11-07"^^xsd:date', '"2013-11-08"^^xsd:date'),
-                   encoding="utf-8")
+    for name in ("vnm.ttl", "untc-2026-02-03.ttl"):   # the curated file and the UNTC ledger both state it
+        f = other / "data" / "treaties" / name
+        f.write_text(f.read_text(encoding="utf-8").replace('"2013-11-07"^^xsd:date', '"2013-11-08"^^xsd:date'),
+                     encoding="utf-8")
     moved = lambda kind: other / kind if kind in ("ontology", "data") else original(kind)
     monkeypatch.setattr(resources, "bundle_dir", moved)
     monkeypatch.setattr(load_mod, "bundle_dir", moved)
