@@ -12,8 +12,9 @@ Steps, each measured on this machine:
 4. ``hrkg validate``: the compiled SHACL validator over the built store.
 5. store size on disk; cold start of a ``hrkg query`` process (median of 3).
 6. median warm latency of every example of every stored query (a) on the store through hrkg's
-   library API and (b) with plain rdflib over the same quads in memory (``Dataset.query`` with
+   library API and (b) with plain rdflib over the same triples in memory (``Graph.query`` with
    ``initBindings``), and their ratio. rdflib queries are cut off after --rdflib-timeout seconds.
+7. with --with-tests, the time of the README's test command.
 
 Peak memory of a step is the child process's maximum resident set size (``os.wait4``).
 """
@@ -33,8 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SCOPED = ("state", "instrument", "group", "recommending_state", "body")   # a parameter that narrows the query
-TARGETS = {"build": 180, "validate": 120, "peak": 4 * 1024 ** 3, "cold": 1.5,
-           "scoped": 0.100, "world": 1.0, "ratio": 20}
+TARGETS = {"build": 180, "validate": 120, "peak": 4 * 1024 ** 3, "cold": 1.5, "cold_ratio": 6,
+           "scoped": 0.100, "world": 1.0, "ratio": 20, "tests": 180}
 
 
 def log(message):
@@ -142,6 +143,7 @@ def main(argv=None):
     parser.add_argument("--rdflib-timeout", type=float, default=60,
                         help="give up on a plain-rdflib query after this many seconds (default 60)")
     parser.add_argument("--skip-rdflib", action="store_true", help="do not load the data into plain rdflib")
+    parser.add_argument("--with-tests", action="store_true", help="also time the test suite (python -m pytest)")
     args = parser.parse_args(argv)
 
     out = Path(args.out)
@@ -187,13 +189,18 @@ def main(argv=None):
                  f"{t:.1f} s, peak {fmt_bytes(rss)}", "< 2 min", t < TARGETS["validate"]))
     rows.append(("store size on disk", fmt_bytes(folder_size(store)), "", ""))
 
-    colds = []
-    for _ in range(3):
+    colds, bases = [], []
+    for _ in range(5):
         t, _, _ = run_step("cold query", hrkg + ["query", "treaty-status", "state=VNM", "--store", store], env=env)
         colds.append(t)
-    cold = statistics.median(colds)
-    rows.append(("cold `hrkg query treaty-status state=VNM` (median of 3)", fmt_time(cold), "< 1.5 s",
+        t, _, _ = run_step("import pyoxigraph", [sys.executable, "-c", "import pyoxigraph"], env=env)
+        bases.append(t)
+    cold, base = statistics.median(colds), statistics.median(bases)
+    rows.append(("cold `hrkg query treaty-status state=VNM` (median of 5)", fmt_time(cold), "< 1.5 s",
                  cold < TARGETS["cold"]))
+    rows.append(("  ... against `python -c 'import pyoxigraph'` (median of 5)",
+                 f"{fmt_time(base)}: {cold / base:.1f}x", f"<= {TARGETS['cold_ratio']}x",
+                 cold / base <= TARGETS["cold_ratio"]))
 
     # warm latencies: hrkg's store
     os.environ["HRKG_CACHE_DIR"] = env["HRKG_CACHE_DIR"]
@@ -207,6 +214,12 @@ def main(argv=None):
         scoped = any(k in SCOPED for k in params)  # else world-wide
         measured.append([stored, text, bindings, scoped, latency, len(result.rows), None, None])
         log(f"store  {stored.name} {text}: {fmt_time(latency)} ({len(result.rows)} rows)")
+
+    if args.with_tests:
+        t, _, _ = run_step("test suite", [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                                          str(ROOT / "tests")], env=dict(env, HRKG_CACHE_DIR=str(out / "test-cache")))
+        rows.append(("test suite (`python -m pytest`, the README's command)", f"{t:.0f} s", "< 3 min",
+                     t < TARGETS["tests"]))
 
     if not args.skip_rdflib:
         dataset, load_seconds = _rdflib_dataset(kg, out)
@@ -259,17 +272,20 @@ def _manifest(store):
 
 
 def _rdflib_dataset(kg, out):
-    """The store's quads, dumped to N-Quads and parsed by plain rdflib into a Dataset whose
-    default graph is the union of the named graphs (as the store's is)."""
+    """What the store's queries see (its default graph and the inferred graph, each triple once),
+    dumped to N-Triples and parsed by plain rdflib into one Graph."""
     import pyoxigraph as ox
-    from rdflib import Dataset
-    dump = out / "store-dump.nq"
+    from rdflib import Graph
+    from hrkg.query import query_graphs
+    dump = out / "store-dump.nt"
     log(f"dumping the store to {dump}")
-    kg.store.dump(str(dump), format=ox.RdfFormat.N_QUADS)
+    with open(dump, "wb") as fh:
+        for graph in query_graphs():
+            kg.store.dump(fh, format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
     log("parsing it with plain rdflib (this takes a few minutes at world scale)")
     started = time.perf_counter()
-    dataset = Dataset(default_union=True)
-    dataset.parse(dump, format="nquads")
+    dataset = Graph()
+    dataset.parse(dump, format="nt")
     return dataset, time.perf_counter() - started
 
 
