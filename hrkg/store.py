@@ -217,6 +217,7 @@ def build(paths=None, location=None, *, include_bundle=True, force=False, progre
     except OSError as exc:
         raise StoreError(f"{location}: cannot write the store: {exc.strerror or exc}") from None
     with _BuildLock(location, progress):
+        remove_leftovers(location)   # a killed build's folder goes even when nothing is to be built
         existing = current_build(location)
         if existing is not None and not force:
             try:
@@ -226,7 +227,6 @@ def build(paths=None, location=None, *, include_bundle=True, force=False, progre
             if manifest and manifest.get("fingerprint") == key:
                 progress(f"store is up to date ({existing})")
                 return dict(manifest, built=False, path=str(existing))
-        remove_leftovers(location)
         try:
             tmp = location / f".tmp-{os.getpid()}-{time.time_ns()}"
             tmp.mkdir()

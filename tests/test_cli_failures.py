@@ -306,7 +306,7 @@ def test_state_names_with_punctuation_resolve_through_the_cli(capsys):
 
 def test_every_command_takes_q():
     parser = build_parser()
-    required = {"query": ["treaty-status"], "import": ["upr", "x.csv", "-o", "x.nt"], "publish": ["--endpoint", "u"]}
+    required = {"query": ["treaty-status"], "search": ["torture"], "import": ["upr", "x.csv", "-o", "x.nt"], "publish": ["--endpoint", "u"]}
     for name in parser._subparsers._group_actions[0].choices:
         args = parser.parse_args([name, *required.get(name, []), "-q"])
         assert args.quiet is True, name
