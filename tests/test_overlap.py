@@ -20,7 +20,7 @@ from hrkg.store import build
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RESTATED = FIXTURES / "overlap" / "restated.ttl"
-PAGES = FIXTURES / "import" / "untc" / "pages"
+PAGES = Path(__file__).resolve().parent.parent / "sources" / "untc" / "2026-02-03"   # the source of record
 ID = "https://w3id.org/hrkg/id/"
 HRKG = "https://w3id.org/hrkg/ontology#"
 
