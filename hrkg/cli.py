@@ -99,16 +99,6 @@ def _decode_query(raw, where):
     return text
 
 
-def _positive_seconds(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
-    return value
-
-
 def _open(args, **kwargs):
     """The built store (built or refreshed first if needed); with --data, an ad-hoc in-memory
     graph of the bundled data plus those files, parsed and inferred for this run only."""
@@ -343,6 +333,7 @@ def cmd_serve(args, out):
 
 
 def build_parser():
+    from .web import options as serve_options   # checked values; light, no server imports
     parser = argparse.ArgumentParser(
         prog="hrkg", description="Query, validate and export the human-rights knowledge graph.")
     parser.add_argument("--version", action="version", version=f"hrkg {__version__}")
@@ -350,7 +341,7 @@ def build_parser():
 
     def remote(p, text):
         p.add_argument("--endpoint", metavar="URL", help=text)
-        p.add_argument("--timeout", type=_positive_seconds, default=60.0, metavar="SECONDS",
+        p.add_argument("--timeout", type=serve_options.seconds, default=60.0, metavar="SECONDS",
                        help="with --endpoint: give up after this long (default: 60)")
 
     def quiet(p, text="no store progress lines on standard error"):
@@ -435,7 +426,7 @@ def build_parser():
                    help="overwrite graphs already there and delete hrkg graphs that no longer exist locally")
     p.add_argument("--inferred", action=argparse.BooleanOptionalAction, default=True,
                    help="also upload the inferred triples, which the stored queries need (default: yes)")
-    p.add_argument("--timeout", type=_positive_seconds, default=60.0, metavar="SECONDS", help="per request (default: 60)")
+    p.add_argument("--timeout", type=serve_options.seconds, default=60.0, metavar="SECONDS", help="per request (default: 60)")
     quiet(p, "no progress lines on standard error")
     common(p)
     p.set_defaults(func=cmd_publish)
@@ -462,7 +453,6 @@ def build_parser():
     common(p)
     p.set_defaults(func=cmd_stats)
 
-    from .web import options as serve_options   # checked values; light, no server imports
     p = sub.add_parser("serve", help="serve the graph as linked data: SPARQL endpoint, stored queries, resource pages")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=serve_options.port, default=8000, help="port, 1-65535 (default: 8000)")

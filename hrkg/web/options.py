@@ -21,8 +21,8 @@ def seconds(text):
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
     if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a usable time limit; give a finite number of "
-                                         "seconds greater than 0, e.g. 30")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a usable time limit; give a finite, positive "
+                                         "number of seconds, e.g. 30")
     return value
 
 
