@@ -14,6 +14,7 @@ from .resources import bundle_dir, bundle_files
 
 GRAPH_BASE = BASE + "graph/"
 INFERRED_GRAPH = URIRef(GRAPH_BASE + "inferred")
+DISCREPANCY_GRAPH = URIRef(GRAPH_BASE + "discrepancies")   # build.reconcile: values set aside
 
 FORMATS = {
     ".ttl": "turtle",

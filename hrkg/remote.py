@@ -22,7 +22,7 @@ import httpx
 from rdflib import Graph, URIRef
 
 from .errors import QueryError, RemoteError, UsageError
-from .load import GRAPH_BASE, INFERRED_GRAPH
+from .load import DISCREPANCY_GRAPH, GRAPH_BASE, INFERRED_GRAPH
 from .namespaces import PREFIXES
 from .query import Result, bind_parameters, inline_bindings
 
@@ -172,6 +172,8 @@ def publish(kg, endpoint, *, graph_store=None, include_inferred=True, replace=Fa
     say = progress or (lambda message: None)
     sparql = Endpoint(endpoint, timeout=timeout, client=client)
     names = [URIRef(name) for name in kg.manifest["graphs"]] + ([INFERRED_GRAPH] if include_inferred else [])
+    if kg.manifest.get("discrepancies"):   # what the discrepancies query reads (build.reconcile)
+        names.append(DISCREPANCY_GRAPH)
     summary = PublishSummary(graph_store=store)
     started = time.perf_counter()
     on_server = _graphs_on_server(sparql)
