@@ -26,7 +26,7 @@ from rdflib import BNode, Graph
 
 from .errors import LoadError
 from .infer import STATISTICS, instance_rules, is_noise, schema_closure
-from .load import DISCREPANCY_GRAPH, FORMATS, INFERRED_GRAPH, graph_name, parse_file
+from .load import DISCREPANCY_GRAPH, INFERRED_GRAPH, graph_name, parse_file, rdf_format
 from .namespaces import PREFIXES
 from .progress import Progress
 from .query import query_graphs
@@ -86,17 +86,17 @@ def load_file(store, path, graph):
     """Load one file into its named graph and into the default graph; returns its triple count.
     A syntax error becomes LoadError(file, line, column)."""
     path = Path(path)
-    fmt = FORMATS.get(path.suffix.lower(), "turtle")
+    fmt = rdf_format(path)
     named = ox.NamedNode(str(graph))
     if fmt not in OX_FORMATS:   # TriG/N-Quads inputs: their triples, through rdflib
         bnodes = {}
         triples = [tuple(to_ox(t, bnodes) for t in triple) for triple in parse_file(path)]
         store.extend([ox.Quad(s, p, o, g) for s, p, o in triples for g in (named, DEFAULT)])
-        return graph_size(store, named)
+        return count(store, named)
     if path.stat().st_size == 0:
         raise LoadError("file is empty", path=path)
     _bulk_load(store, path, fmt, named)
-    n = graph_size(store, named)
+    n = count(store, named)
     if n == 0:
         raise LoadError("file holds no triples", path=path)
     if store.query(f"ASK {{ GRAPH <{named.value}> {{ ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }} }}"):
@@ -112,11 +112,11 @@ def rewritten_literals(store, path, graph):
     language tags of ``path`` that the store keeps in another (canonical) form: one entry for the
     file, or none when it has no such literal."""
     path = Path(path)
-    fmt = FORMATS.get(path.suffix.lower(), "turtle")
+    fmt = rdf_format(path)
     if fmt not in OX_FORMATS:
         return []
     named = ox.NamedNode(str(graph))
-    examples, count = [], 0
+    examples, rewritten = [], 0
     for q in ox.parse(path=str(path), format=OX_FORMATS[fmt], base_iri=path.resolve().as_uri()):
         o = q.object
         if not isinstance(o, ox.Literal) or o.language or o.datatype.value in _PLAIN \
@@ -125,7 +125,7 @@ def rewritten_literals(store, path, graph):
         # (a membership test would not do: the store compares values, "01" matches "1")
         if any(x.object == o for x in store.quads_for_pattern(q.subject, q.predicate, None, named)):
             continue
-        count += 1
+        rewritten += 1
         if len(examples) < REWRITE_EXAMPLES:
             scratch = ox.Store()
             scratch.add(ox.Quad(q.subject, q.predicate, o))
@@ -136,12 +136,12 @@ def rewritten_literals(store, path, graph):
         for m in _UPPER_LANGUAGE.finditer(text):
             tag = m.group(1).decode("ascii")
             if tag != tag.lower():
-                count += 1
+                rewritten += 1
                 if len(examples) < REWRITE_EXAMPLES:
                     line = text.count(b"\n", 0, m.start()) + 1
                     examples.append({"subject": None, "predicate": None, "written": f"@{tag} (line {line})",
                                      "stored": f"@{tag.lower()}"})
-    return [{"file": str(graph), "count": count, "examples": examples}] if count else []
+    return [{"file": str(graph), "count": rewritten, "examples": examples}] if rewritten else []
 
 
 def _bulk_load(store, path, fmt, graph):
@@ -152,10 +152,6 @@ def _bulk_load(store, path, fmt, graph):
         raise LoadError(f"{fmt} syntax error: {message}", path=path, line=exc.lineno, column=exc.offset) from None
     except (OSError, ValueError) as exc:
         raise LoadError(f"cannot load: {exc}", path=path) from None
-
-
-def graph_size(store, graph):
-    return count(store, graph)
 
 
 def count(store, graph=None):
