@@ -1287,6 +1287,8 @@ class UNTCImporter:
                     self.write_procedure(code, agent, instrument, finding, known, report, file_iri)
                 for problem in problems:
                     report.problems.append((problem.line, problem.reason))
+                    for procedure in problem.codes:
+                        self.write_unclear_procedure(code, agent, instrument, procedure, problem, known, report, file_iri)
         opt_out = untc.PROCEDURES.get(instrument, {}).get("opt_out")
         for code in sorted(refs):
             agent = self.seen[code].agent if code in self.seen else self.participant(names[code])[1]
@@ -1352,6 +1354,25 @@ class UNTCImporter:
             (RDFSV.comment, Lit(f"{what}. {how}", lang="en")),
         ], finding.statement.line, report, file_iri)
         report.procedures.append((finding.code, finding.status, code, date, basis))
+
+    def write_unclear_procedure(self, code, agent, instrument, procedure, problem, known, report, file_iri):
+        """A statement the rules could not read that may decide ``procedure`` for the state: kept
+        as data (hrkg:UnclearProcedureStatement), so complaint-procedures answers 'unknown' for it
+        rather than 'not-accepted' or 'accepted'."""
+        dated = statement_date(problem.statement, known)
+        pairs = [
+            (RDFV.type, H.UnclearProcedureStatement),
+            (H.state, agent),
+            (H.instrument, IRI(INSTRUMENT + instrument)),
+            (H.procedure, IRI(PROCEDURE + procedure)),
+            (H.text, problem.statement.text),
+            (RDFSV.comment, Lit(f"Not read by the importer's rules: {problem.why}; the status of "
+                                f"{procedure} for this state is unknown until a person reads it.", lang="en")),
+        ]
+        if dated is not None:
+            pairs[4:4] = [(H.date, Lit(dated[0], XSDV.date)), (H.dateBasis, dated[1])]
+        self.write_record(f"{code}-{procedure}-unclear", pairs, problem.line, report, file_iri)
+        report.procedures.append((procedure, "unknown (not read)", code, dated[0] if dated else "", ""))
 
     def write_statement_withdrawal(self, code, agent, instrument, event, opt_out, report, file_iri):
         partial = " (in part)" if event.partial else ""

@@ -119,3 +119,33 @@ def test_complaint_procedures_afghanistan_withdrew_its_cat_article_20_opt_out(kg
     # cat.html footnote 14: 'On 17 April 2018, the Government of Afghanistan notified ... withdraw ... article 20'
     assert procedures(kg, "AFG")["CAT-20"] == ("accepted", "2018-04-17")
     assert procedures(kg, "AFG", "2018-04-16")["CAT-20"] == ("opted-out", "")
+
+
+def test_complaint_procedures_italy_had_accepted_icerd_article_14_only_in_mid_1978(kg):
+    # cerd.html: Italy's article 14 declaration is dated 5 May 1978; iccpr_op1.html: ratified 15 Sep 1978
+    ita = procedures(kg, "ITA", "1978-06-30")
+    assert {p for p, (s, _) in ita.items() if s == "accepted"} == {"ICERD-14", "ICERD-11"}
+    assert ita["ICERD-14"] == ("accepted", "1978-05-05")
+    assert procedures(kg, "ITA", "1978-09-15")["ICCPR-OP1"] == ("accepted", "1978-09-15")
+
+
+def test_complaint_procedures_read_the_declarations_the_rules_once_missed(kg):
+    assert procedures(kg, "CHL")["CAT-22"] == ("accepted", "2004-03-15")       # (a)/(b) items name 21 and 22
+    assert procedures(kg, "URY")["CAT-21"] == ("accepted", "1988-07-27")       # 'the said articles [21 and 22]'
+    bel = procedures(kg, "BEL")                                                 # '- to receive ... article 10'
+    assert bel["OP-ICESCR-10"] == bel["OP-ICESCR-11"] == ("accepted", "2014-05-20")
+    assert procedures(kg, "TJK")["OP-CEDAW-8"] == ("opted-out", "")             # 'without recognizing'
+    assert procedures(kg, "TUR")["ICMW-77"] == ("not-accepted", "")             # 'will recognize ... at a later time'
+    assert procedures(kg, "IDN")["CAT-20"] == ("accepted", "1998-10-28")        # interprets art. 20, no opt-out
+    assert procedures(kg, "MDA")["ICERD-14"] == ("accepted", "2013-05-08")      # the 2014 text names a body
+
+
+def test_complaint_procedures_unknown_where_the_page_holds_a_statement_the_rules_cannot_read(kg):
+    # Cuba declares 'in accordance with article 28' that article 20 needs prior consent; Argentina's
+    # entry in the article 14 section only designates a national body (art. 14(2)): unknown, citing the page
+    cub = rows(kg, "complaint-procedures", state="CUB", as_of=AS_OF)
+    cat20 = by(cub, "procedure")["CAT-20"]
+    assert (cat20["status"], cat20.get("accepted")) == ("unknown", None)
+    assert str(cat20["source"]).endswith("/source/untc-cat-2026-02-03")
+    assert procedures(kg, "ARG")["ICERD-14"] == ("unknown", "")
+    assert procedures(kg, "ARG")["CAT-22"] == ("accepted", "1986-09-24")

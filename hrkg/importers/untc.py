@@ -203,7 +203,7 @@ class PageParser(HTMLParser):
                 extra = ("capture", _Capture(key, self.getpos()[0]))
                 self._captures.append(extra[1])
         elif capture is not None and tag == "p":
-            if self._stack and self._stack[-1][0] == "p":      # <p> closes an open <p>
+            if self._open_paragraph():      # <p> closes an open <p>, and the <i> left open in it
                 self.handle_endtag("p")
             capture.flush()
             cls = (attrs.get("class") or "").lower()
@@ -235,6 +235,16 @@ class PageParser(HTMLParser):
                 table[0].append(table[1])
             table[2] = [[], []]
             table[1][1].append(table[2])
+
+    def _open_paragraph(self):
+        """Whether a <p> is open inside the innermost block (div, td): as in a browser, a new <p>
+        closes it together with inline elements left open in it ('<p><i>Upon signature:<br><p>')."""
+        for tag, _, _ in reversed(self._stack):
+            if tag == "p":
+                return True
+            if tag in ("div", "td", "th", "tr", "table", "li", "body"):
+                return False
+        return False
 
     def handle_endtag(self, tag):
         if tag in self.VOID:
@@ -559,13 +569,20 @@ KIND_WORDS = {
                               r"\bState Party which claims\b|\bby which a (?:State )?Party claim", re.I),
     "inquiry": re.compile(r"\binquir", re.I),
 }
-_ARTICLES = re.compile(r"\barticles?\s+((?:\d+|[IVXL]+\b)(?:\s*(?:\(\s*\d+\s*\)|,?\s*paragraph\s+\d+))?"
+_ARTICLES = re.compile(r"\barticles?\s+\[?((?:\d+|[IVXL]+\b)(?:\s*(?:\(\s*\d+\s*\)|,?\s*paragraph\s+\d+))?"
                        r"(?:\s*(?:,|and|or|&)\s*(?:\d+|[IVXL]+\b)(?:\s*\(\s*\d+\s*\))?)*)", re.I)
+# refusals: 'does not recognize', 'without recognizing' (Tajikistan, OP-CEDAW), and a recognition
+# put off to 'a later time' (Türkiye, ICMW arts. 76 and 77), which accepts nothing yet
 _NEGATIVE = re.compile(r"\b(?:not|no longer|neither)\b[^.;]{0,60}?\b(?:recogni[sz]\w*|accept\w*|undertake\w*|"
-                       r"bound)\b", re.I)
+                       r"bound)\b|\bwithout\s+(?:recogni[sz]|accept)\w*|"
+                       r"\bwill\s+(?:recogni[sz]|accept)\w*\b[^.;]{0,200}?\b(?:at a later (?:time|date|stage)|"
+                       r"in the future|later)\b", re.I)
 _POSITIVE = re.compile(r"\b(?:recogni[sz]\w*|accept\w*)\b[^.;]{0,200}?\bcompetence\b|\bcompetence\b[^.;]{0,120}?"
                        r"\b(?:recogni[sz]\w*|accept\w*)\b|\brecogni[sz]\w*\b[^.;]{0,80}\bas (?:fully )?binding\b|"
                        r"\b(?:declares?|declaration)\s+(?:under|pursuant to|in accordance with)\s+article", re.I)
+# ICERD art. 14(2): a state may name a national body to receive petitions first; naming it is
+# not the art. 14(1) recognition of the Committee's competence (Argentina, Republic of Moldova 2014)
+_NATIONAL_BODY = re.compile(r"\bparagraphs?\s+2\b[^.;]*\bdesignat\w*|\bdesignat\w*\b[^.;]*\b(?:body|institute)\b", re.I)
 ROMAN = {"XIV": 14, "XXI": 21, "XXII": 22, "XX": 20, "XXVIII": 28, "XLI": 41}
 
 
@@ -597,34 +614,64 @@ class ProcedureFinding:
 class ProcedureProblem:
     line: int
     reason: str
+    codes: tuple = ()       # the procedures the statement may decide (their status is unknown)
+    statement: Statement = None
+    why: str = "it neither clearly recognises nor refuses the committee's competence"
+
+
+def _codes(rules, articles, under_article):
+    """Procedure codes for article numbers, as the rules of a section name them."""
+    accept = rules.get("section") if under_article else rules.get("declarations")
+    codes = [accept[a][0] for a in sorted(articles) if accept and a in accept]
+    if "opt_out" in rules and not under_article and articles & set(rules["opt_out"][:2]):
+        codes.append(rules["opt_out"][2])
+    return tuple(dict.fromkeys(codes))
 
 
 def procedures(instrument, entry):
     """(findings, problems) for one entry of a competence section or of the declarations
-    section. A sentence counts when it recognises (or, for an opt-out, refuses) a committee's
-    competence and its article is named (by the sentence, else by the statement's heading) or
-    told by the wording (individuals / a State Party / inquiries); anything else that names a
-    relevant article is a problem, listed with its line, never guessed."""
+    section. The rules, each with a test in tests/test_ledger.py:
+
+    - a sentence that recognises a committee's competence accepts the procedures of the articles
+      it names (or its heading names), else the one its wording tells (individuals / a State
+      Party / inquiries); where the recognising sentence names no such article but the rest of
+      the statement does ('... established under article 17: (a) ... article 21; (b) ... article
+      22'), and nothing in it refuses, the statement's articles;
+    - a sentence that refuses ('does not recognize', 'without recognizing', 'will recognize ...
+      at a later time') is read: for an opt-out procedure (CAT art. 20/28, OP-CEDAW art. 8/10...)
+      it is the opt-out; for an opt-in procedure it accepts nothing;
+    - a statement naming only the inquiry article of an opt-out procedure without refusing it
+      (Indonesia on CAT art. 20, Chile on OP-CEDAW arts. 8 and 9) is not an opt-out; one naming
+      the opt-out article without clearly refusing (Cuba, CAT art. 28) is unclear;
+    - the designation of a national body under ICERD art. 14(2) is not a recognition;
+    - anything else in a competence section, or naming a relevant article, is a problem with its
+      line and the procedures it may decide, never guessed: their status is unknown.
+    """
     rules = PROCEDURES.get(instrument)
     if not rules:
         return [], []
-    findings, problems = [], []
+    findings, problems, designations = [], [], []
     under_article = entry.section == "dgDecUnderArticle"
     accept_rules = rules.get("section") if under_article else rules.get("declarations")
+    opt_out = rules.get("opt_out") if not under_article else None
     for statement in statements(entry):
-        found = {}
+        found, refused = {}, False
         text = " ".join(statement.paragraphs)
         heading_articles = articles_in(statement.heading)
+        statement_articles = articles_in(text) | heading_articles
+        recognising = False
         for sentence in (s for p in statement.paragraphs for s in _SPLIT.split(p)):
             named = articles_in(sentence) | heading_articles
             negative, positive = _NEGATIVE.search(sentence), _POSITIVE.search(sentence)
-            if "opt_out" in rules and not under_article:
-                inquiry, opt, code = rules["opt_out"]
-                if named & {inquiry, opt} and negative:
-                    found[code] = ProcedureFinding(code, "inquiry", "opted-out", statement, statement.date)
-                    continue
-            if not accept_rules or negative or not positive:
+            if opt_out and named & set(opt_out[:2]) and negative:
+                found[opt_out[2]] = ProcedureFinding(opt_out[2], "inquiry", "opted-out", statement, statement.date)
                 continue
+            if negative:
+                refused = refused or bool(named & set(accept_rules or ()) or positive)
+                continue
+            if not accept_rules or not positive:
+                continue
+            recognising = True
             articles = named & set(accept_rules)
             if not articles and len(accept_rules) == 1 and under_article:
                 articles = set(accept_rules)
@@ -635,15 +682,38 @@ def procedures(instrument, entry):
             for article in articles:
                 code, kind = accept_rules[article]
                 found.setdefault(code, ProcedureFinding(code, kind, "accepted", statement, statement.date))
+        if recognising and not refused and not any(f.status == "accepted" for f in found.values()):
+            for article in sorted(statement_articles & set(accept_rules)):
+                code, kind = accept_rules[article]
+                found.setdefault(code, ProcedureFinding(code, kind, "accepted", statement, statement.date))
         findings.extend(found.values())
-        named = articles_in(text) | articles_in(statement.heading)
-        relevant = set(accept_rules or ()) | (set(rules["opt_out"][:2]) if "opt_out" in rules and not under_article else set())
-        if not found and (under_article or named & relevant):
+        if found or refused:
+            continue
+        if instrument == "ICERD" and _NATIONAL_BODY.search(text) and not recognising:
+            designations.append(statement)
+            continue
+        relevant = set(accept_rules or ())
+        if opt_out:
+            relevant |= {opt_out[1]}     # the inquiry article alone, unrefused, is no opt-out
+        named = statement_articles & relevant
+        if under_article or named:
+            codes = _codes(rules, named, under_article) or tuple(c for c, _ in (accept_rules or {}).values()
+                                                                if under_article and len(accept_rules) == 1)
             what = "a declaration in the competence section" if under_article else \
-                f"a statement naming article {', '.join(str(a) for a in sorted(named & relevant))}"
+                f"a statement naming article {', '.join(str(a) for a in sorted(named))}"
             problems.append(ProcedureProblem(statement.line, f"{entry.participant}: {what} that neither clearly "
                                                              f"recognises nor refuses a committee's competence: "
-                                                             f"{_short(text)!r}"))
+                                                             f"{_short(text)!r}", codes, statement))
+    accepted = {f.code for f in findings if f.status == "accepted"}
+    for statement in designations:
+        code = accept_rules[14][0]
+        if code not in accepted:
+            problems.append(ProcedureProblem(statement.line, f"{entry.participant}: the competence section holds only "
+                                                             "the designation of a national body under article 14(2), "
+                                                             f"not a recognition under article 14(1): {_short(' '.join(statement.paragraphs))!r}",
+                                             (code,), statement, "the page's competence section holds only the "
+                                             "designation of a national body under article 14(2), not a recognition "
+                                             "under article 14(1)"))
     return findings, problems
 
 
