@@ -149,3 +149,12 @@ def test_complaint_procedures_unknown_where_the_page_holds_a_statement_the_rules
     assert str(cat20["source"]).endswith("/source/untc-cat-2026-02-03")
     assert procedures(kg, "ARG")["ICERD-14"] == ("unknown", "")
     assert procedures(kg, "ARG")["CAT-22"] == ("accepted", "1986-09-24")
+
+
+def test_opt_out_withdrawals_notified_in_a_communication_received_on_a_date(kg):
+    # cat.html footnote 20: 'In a communication received on 7 September 1990, the Government of Chile
+    # notified ... withdraw the declaration made by virtue of article 28 (1)'; Hungary likewise (13 Sep 1989)
+    assert procedures(kg, "CHL", "1990-01-01")["CAT-20"] == ("opted-out", "")
+    assert procedures(kg, "CHL")["CAT-20"] == ("accepted", "1990-09-07")
+    assert procedures(kg, "HUN", "1989-01-01")["CAT-20"] == ("opted-out", "")
+    assert procedures(kg, "HUN")["CAT-20"] == ("accepted", "1989-09-13")

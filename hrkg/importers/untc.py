@@ -370,7 +370,10 @@ class StatusPage:
 # =====================================================================================
 
 _SENTENCE_END = re.compile(r"(?<=[.;])\s+(?=(?:On|The|In|By|Subsequently|Upon)\b)")
-_ON_DATE = re.compile(r"^\s*On\s+" + DATE_WORDS + r",?\s+(.*)$", re.I | re.S)
+# 'On 5 March 2001, the Government of ...'; also 'In a communication received on 7 September 1990,
+# the Government of ...' (Chile and Hungary withdrawing their CAT art. 20 opt-outs)
+_ON_DATE = re.compile(r"^\s*(?:In a (?:communication|notification) received\s+)?On\s+" + DATE_WORDS + r",?\s+(.*)$",
+                      re.I | re.S)
 _EFFECT = re.compile(r"(?:with effect (?:from|as of|on)|effective (?:from|as of|on)?|taking effect on|took effect on)\s+"
                      + DATE_WORDS, re.I)
 _NOTIFIED = re.compile(r"\b(?:notified|informed|notification)\b", re.I)
