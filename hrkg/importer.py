@@ -81,7 +81,7 @@ ACTION = BASE + "id/action/"
 STATE = BASE + "id/state/"
 INSTRUMENT = BASE + "id/instrument/"
 CYCLE = BASE + "id/upr-cycle/"
-ORGANIZATION = BASE + "id/organization/"
+GROUP = BASE + "id/group/"
 PROCEDURE = BASE + "id/procedure/"
 
 # UPR Working Group sessions of each cycle (14 sessions per cycle from cycle II on, HRC decision
@@ -977,7 +977,7 @@ class UNTCImporter:
       codes of DATA.md; what cannot be read is listed in the report with its line.
 
     ``non_states=True`` writes the actions of Cook Islands (state:COK), Niue (state:NIU) and the
-    European Union (org:EU), which the state reference data does not hold (untc.NON_STATES);
+    European Union (group:EU, a regional integration organization in the reference data), which the state reference data does not hold (untc.NON_STATES);
     otherwise they are reported as unresolved names, as before."""
 
     fields = UNTC_FIELDS
@@ -1132,7 +1132,7 @@ class UNTCImporter:
             other = untc.non_state(name)
             if other:
                 kind, code, _ = other
-                return code, IRI((STATE if kind == "state" else ORGANIZATION) + code)
+                return code, IRI((STATE if kind == "state" else GROUP) + code)
         return None
 
     def row(self, line, cells, columns, legends, instrument, report, file_iri, refs=None):
@@ -1469,7 +1469,7 @@ def import_files(kind, paths, output, *, field_map=None, encoding=None, instrume
     ``instrument``: the UNTC instrument code (detected from an HTML page's title when left out).
     ``publisher``: who published a UPR export (dct:publisher of the imported file).
     ``non_states``: untc: write the actions of Cook Islands (state:COK), Niue (state:NIU) and the
-    European Union (<https://w3id.org/hrkg/id/organization/EU>) instead of reporting them unresolved.
+    European Union (<https://w3id.org/hrkg/id/group/EU>) instead of reporting them unresolved.
     ``partial``: write the good rows even when some are rejected. ``strict``: unresolved names
     are fatal. ``progress``: a text stream for progress lines (None: silent).
 

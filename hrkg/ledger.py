@@ -4,7 +4,7 @@ Collection status pages saved in ``sources/untc/<date>/`` (the source of record,
     python -m hrkg.ledger            # regenerate data/treaties/untc-2026-02-03.ttl from the pages
     python -m hrkg.ledger --check    # exit 1 if the bundled file differs from what the pages give
 
-It is ``hrkg import untc sources/untc/2026-02-03/*.html --non-states`` plus three things the
+It is ``hrkg import untc sources/untc/2026-02-03/*.html --non-states`` plus two things the
 bundled data needs:
 
 - every page's ``hrkg:ImportedFile`` (file name, SHA-256) reflects a record of the page as at its
@@ -12,8 +12,6 @@ bundled data needs:
   title, URL and ``dct:date``, and ``hrkg:statusOf`` the instrument: the page lists every
   participant, so a state it does not list had taken no action by that date). That record is what
   ``known_as_of`` in the stored queries reads;
-- the European Union is ``group:EU`` of the reference data (the importer names it
-  ``id/organization/EU``);
 - the Turtle is sorted (subjects, then predicates and objects), so a refresh diffs small.
 """
 import argparse
@@ -38,8 +36,6 @@ INSTR = "https://w3id.org/hrkg/id/instrument/"
 DCT = "http://purl.org/dc/terms/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-EU_IMPORTED = ox.NamedNode("https://w3id.org/hrkg/id/organization/EU")
-EU = ox.NamedNode("https://w3id.org/hrkg/id/group/EU")
 REFLECTS = ox.NamedNode(H + "reflects")
 
 TURTLE_PREFIXES = {**{p: str(ns) for p, ns in PREFIXES.items()},
@@ -139,10 +135,6 @@ def generate(pages=PAGES, status_date=STATUS_DATE):
     rewritten = []
     for t in triples:
         s, p, o = t.subject, t.predicate, t.object
-        if s == EU_IMPORTED:
-            s = EU
-        if o == EU_IMPORTED:
-            o = EU
         if p == REFLECTS and o.value in living:
             used[o.value] = living[o.value]
             o = ox.NamedNode(f"{o.value}-{status_date}")

@@ -130,7 +130,7 @@ def test_a_bracketed_row_in_a_csv_file_is_rejected_naming_the_line(tmp_path):
 
 def test_the_european_union_formal_confirmation_of_crpd(imported, tmp_path):
     report, g = imported["crpd"]
-    eu = URIRef("https://w3id.org/hrkg/id/organization/EU")
+    eu = URIRef("https://w3id.org/hrkg/id/group/EU")
     consent = act("EU-CRPD-formal-confirmation")
     assert g.value(consent, RDF.type) == HRKG.ConsentToBeBound
     assert g.value(consent, HRKG.consentingState) == eu
@@ -138,7 +138,7 @@ def test_the_european_union_formal_confirmation_of_crpd(imported, tmp_path):
     assert date(g, act("EU-CRPD-signature")) == "2007-03-30"
     assert (None, HRKG.consentingState, URIRef(STATE + "COK")) in g
     assert [name for _, name, _ in report.files[0].non_states] == ["Cook Islands", "European Union"]
-    assert "European Union <https://w3id.org/hrkg/id/organization/EU>" in report.summary()
+    assert "European Union <https://w3id.org/hrkg/id/group/EU>" in report.summary()
     # without the option they stay unresolved names, as before
     plain = import_files("untc", [PAGES / "crpd.html"], tmp_path / "plain.nt")
     assert sorted(name for _, _, column, name in plain.unresolved if column == "participant") == \
@@ -149,7 +149,7 @@ def test_the_european_union_formal_confirmation_of_crpd(imported, tmp_path):
 
 def test_non_state_table_knows_three_names_only():
     assert untc.non_state("Niue 4") == ("state", "NIU", "Niue")
-    assert untc.non_state("European Union") == ("organization", "EU", "European Union")
+    assert untc.non_state("European Union") == ("group", "EU", "European Union")
     assert untc.non_state("Netherlands (Kingdom of the)") is None
 
 

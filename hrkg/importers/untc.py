@@ -41,7 +41,7 @@ from html.parser import HTMLParser
 NON_STATES = {
     "cook islands": ("state", "COK", "Cook Islands"),
     "niue": ("state", "NIU", "Niue"),
-    "european union": ("organization", "EU", "European Union"),
+    "european union": ("group", "EU", "European Union"),   # group:EU of data/reference/bodies.ttl
 }
 
 
