@@ -9,9 +9,20 @@
 - the default graph holds every asserted triple once, however many files state it (a set, so
   overlapping inputs never repeat a row), with one value for each single-valued fact
   (``reconcile``): what validation checks;
-- ``.../graph/inferred`` holds the triples inference adds, only those the default graph lacks.
+- ``.../graph/inferred`` holds the triples inference adds, only those the default graph lacks,
+  and the other facts the build derives rather than reads: the statistics (infer.STATISTICS) and
+  what each recommendation asks of treaties (``record_asks``: hrkg:asksFor, hrkg:TreatyAsk).
 
 Queries see the two together (query.query_graphs()), each triple once.
+
+Why the treaty asks live in the inferred graph: they are computed from hrkg:text by the rules of
+asks.py, not stated by any input file, so they must not appear as a file's named graph (which the
+``sources`` query, validation reports and TriG exports read as "what this file says") nor in the
+default graph of asserted facts; the inferred graph is the one place every consumer already reads
+as derived: the stored queries (query_graphs()), ``hrkg publish`` (which uploads it), ``hrkg
+export --inferred`` and ``hrkg validate --infer``. They are recorded in every store, in memory or
+on disk, with or without ``infer`` (the follow-up queries need them either way), before the OWL RL
+rules run so that the rules see them like any other triple.
 
 Inference: owlrl closes the small ontology; the OWL RL instance rules it implies run as SPARQL on
 the store, repeated until nothing new appears (infer.py). owlrl over the whole graph is the
@@ -75,11 +86,31 @@ def fill(store, files, *, infer=True, progress=None):
     asserted = count(store)
     load_seconds = time.monotonic() - started
     t0 = time.monotonic()
-    inferred = materialise(store, files, progress) if infer else 0
+    asks = record_asks(store)
+    asks_seconds = time.monotonic() - t0
+    if asks:
+        progress(f"treaty asks: {asks:,} in the recommendations' texts ({asks_seconds:.1f} s)")
+    t0 = time.monotonic()
+    inferred = materialise(store, files, progress) if infer else count(store, ox.NamedNode(str(INFERRED_GRAPH)))
     return {"graphs": graphs, "asserted_triples": asserted, "inferred_triples": inferred,
-            "discrepancies": discrepancies, "rewritten_literals": rewritten,
-            "seconds": {"load": round(load_seconds, 2), "infer": round(time.monotonic() - t0, 2),
-                        "total": round(time.monotonic() - started, 2)}}
+            "treaty_asks": asks, "discrepancies": discrepancies, "rewritten_literals": rewritten,
+            "seconds": {"load": round(load_seconds, 2), "asks": round(asks_seconds, 2),
+                        "infer": round(time.monotonic() - t0, 2), "total": round(time.monotonic() - started, 2)}}
+
+
+def record_asks(store):
+    """Record in the inferred graph what each recommendation's text asks of treaties (asks.py:
+    ``<rec> hrkg:asksFor <rec/asks/CAT/join>``, a hrkg:TreatyAsk with its instrument, ask,
+    wording and matched words), read from the reconciled default graph; returns how many asks.
+    A triple some input already asserts is not repeated (an export with --inferred read back)."""
+    from .asks import ask_triples, store_links
+    links = list(store_links(store))
+    if not links:
+        return 0
+    target = ox.NamedNode(str(INFERRED_GRAPH))
+    triples = [(t.subject, t.predicate, t.object) for t in ask_triples(store, links)]
+    _add_inferred(store, triples, target)
+    return sum(1 for t in triples if t[1].value == HRKG + "asksFor")
 
 
 def load_file(store, path, graph):

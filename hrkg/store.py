@@ -32,7 +32,12 @@ from .errors import LoadError, StoreError
 from .load import default_files, expand_paths, graph_name
 from .progress import Progress
 
-STORE_FORMAT = 2   # 2: the default graph is the reconciled set the queries see (build.py)
+# What a store holds, by version of the build: a store of another format is rebuilt (bundled data
+# only) or reported as built by another version (added files), never read as if it were current.
+# 2: the default graph is the reconciled set the queries see (build.py)
+# 3: the inferred graph also holds the recommendations' treaty asks (build.record_asks); a format-2
+#    store would answer the follow-up queries with no asks at all
+STORE_FORMAT = 3
 CURRENT = "current"
 MANIFEST = "manifest.json"
 READERS = ".readers"
