@@ -3,8 +3,8 @@
 ``build_index(store, path)`` reads the recommendations of a pyoxigraph store (hrkg:text, the
 review's state and cycle, session, recommending state, response, themes) and the treaty asks
 ``hrkg.asks`` detects in them, into one SQLite file: a table per fact and an FTS5 index of the
-texts with Porter stemming ("ratify" finds "ratifying"). The file is written beside the store and
-renamed into place, so a failed build leaves the previous index.
+texts with Porter stemming ("ratify" finds "ratifying"). The file is written beside the store (a
+part file per process) and renamed into place, so a failed build leaves the previous index.
 
 ``search(path_or_conn, query, filters)`` returns the matching recommendations, best first:
 
@@ -88,9 +88,11 @@ def build_index(store, path, *, progress=None):
     """Write the search index of ``store``'s recommendations to ``path`` (SQLite); returns counts
     {"recommendations", "themes", "asks"}. Written to ``path.part`` and renamed into place."""
     path = Path(path)
-    part = path.with_name(path.name + ".part")
+    # one part file per process: a server starting and a CLI search may build the same index at once
+    part = path.with_name(f"{path.name}.part-{os.getpid()}")
     part.unlink(missing_ok=True)
     conn = sqlite3.connect(part)
+    done = False
     try:
         conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _DDL)
         ids, recs, ask_rows, dates = {}, [], [], {}
@@ -122,8 +124,11 @@ def build_index(store, path, *, progress=None):
         conn.executemany("INSERT INTO meta VALUES (?,?)", [("schema", SCHEMA_VERSION), ("recommendations", str(len(recs)))])
         conn.execute("INSERT INTO recommendation_text(recommendation_text) VALUES ('optimize')")
         conn.commit()
+        done = True
     finally:
         conn.close()
+        if not done:
+            part.unlink(missing_ok=True)
     os.replace(part, path)
     return {"recommendations": len(recs), "themes": len(themes), "asks": len(ask_rows)}
 
@@ -132,6 +137,7 @@ def build_index(store, path, *, progress=None):
 
 _TOKEN = re.compile(r'\s*(?:(?P<phrase>"[^"]*"?)|(?P<open>\()|(?P<close>\))|(?P<word>[^\s()"]+))')
 OPERATORS = ("AND", "OR", "NOT")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _quote(text):
@@ -143,7 +149,7 @@ def to_fts(query):
     character in it is FTS5 syntax), ``word*`` a prefix query; AND/OR/NOT and parentheses are
     kept. SearchError for an empty query, an unclosed quote or unbalanced parentheses."""
     out, depth, pos = [], 0, 0
-    text = query.strip()
+    text = _CONTROL.sub(" ", query).strip()   # FTS5 reads a string only up to a NUL
     if not text:
         raise SearchError("empty search: give words to look for, e.g. 'torture AND ratify'")
     while pos < len(text):
@@ -187,18 +193,15 @@ def connect(path):
     return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
 
 
-def search(path_or_conn, query, filters=None, *, limit=100):
-    """Recommendations matching ``query`` (user syntax, see ``to_fts``; None or "" for filters
-    only) and ``filters`` (dict, keys in FILTERS), best match first, at most ``limit`` (None: all).
-    Each row is a dict: recommendation, state, cycle, session, recommending_state, response,
-    response_text, text, instruments (comma-separated "CODE:ask"), rank (FTS5 bm25; lower is better)."""
+def _select(query, filters):
+    """(FROM clause, WHERE conditions, parameters, whether ranked by FTS) for a search; every
+    value of the user's a bound parameter. SearchError for an unknown filter or an empty search."""
     filters = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
     unknown = sorted(set(filters) - set(FILTERS))
     if unknown:
         raise SearchError(f"unknown filter {unknown[0]!r} (filters: {', '.join(FILTERS)})")
     if not (query and query.strip()) and not filters:
         raise SearchError("empty search: give words to look for or a filter (state=VNM, instrument=CAT...)")
-    conn = connect(path_or_conn) if isinstance(path_or_conn, (str, Path)) else path_or_conn
     where, params = [], []
     fts = to_fts(query) if query and query.strip() else None
     if fts:
@@ -207,43 +210,65 @@ def search(path_or_conn, query, filters=None, *, limit=100):
                  and (k != "response" or str(filters[k]).lower() in ("supported", "noted"))]
         where.append("recommendation_text MATCH ?")
         params.append(f"text : ({fts})" + "".join(f' AND scope : "{t}"' for t in scope))
-        rank = "f.rank"
     else:
-        source, rank = "recommendation r", "NULL"
+        source = "recommendation r"
     for key in ("state", "cycle", "recommending_state"):
         if key in filters:
             where.append(f"r.{key} = ? COLLATE NOCASE")
             params.append(str(filters[key]))
     if "session" in filters:
+        try:
+            session = int(filters["session"])
+        except (TypeError, ValueError):
+            raise SearchError(f"session must be a whole number, got {filters['session']!r}") from None
         where.append("r.session = ?")
-        params.append(int(filters["session"]))
+        params.append(session)
     if "response" in filters:
         where.append("(r.response = lower(?) OR r.response_text = ? COLLATE NOCASE)")
         params += [str(filters["response"])] * 2
+    # IN (...) rather than a correlated EXISTS: SQLite reads the few matching ids from the index
+    # once instead of probing it for every recommendation (instrument=CAT: 21 ms -> 1 ms at 14,000)
     if "theme" in filters:
-        where.append("EXISTS (SELECT 1 FROM theme t WHERE t.rec = r.id AND t.theme = ?)")
+        where.append("r.id IN (SELECT t.rec FROM theme t WHERE t.theme = ?)")
         params.append(str(filters["theme"]))
     if "instrument" in filters or "ask" in filters:
-        cond = ["a.rec = r.id"]
+        cond = []
         if "instrument" in filters:
             cond.append("a.instrument = ? COLLATE NOCASE")
             params.append(str(filters["instrument"]))
         if "ask" in filters:
             cond.append("a.ask = ? COLLATE NOCASE")
             params.append(str(filters["ask"]))
-        where.append(f"EXISTS (SELECT 1 FROM ask a WHERE {' AND '.join(cond)})")
-    sql = (f"SELECT r.id, r.iri, r.state, r.cycle, r.session, r.recommending_state, r.response, r.response_text,"
-           f" r.text, {rank} FROM {source}" + (" WHERE " + " AND ".join(where) if where else "")
-           + (" ORDER BY f.rank, r.id" if fts else " ORDER BY r.id") + (" LIMIT ?" if limit is not None else ""))
-    if limit is not None:
-        params.append(int(limit))
+        where.append(f"r.id IN (SELECT a.rec FROM ask a WHERE {' AND '.join(cond)})")
+    return source, where, params, bool(fts)
+
+
+def _run(conn, query, sql, params):
     try:
-        found = conn.execute(sql, params).fetchall()
+        return conn.execute(sql, params).fetchall()
     except sqlite3.OperationalError as exc:
-        if "fts5" in str(exc) or "syntax" in str(exc):
+        if any(word in str(exc) for word in ("fts5", "syntax", "unterminated")):
             raise SearchError(f"cannot read the search {query!r}: {exc} (use words, \"phrases\", AND, OR, NOT, "
                               "parentheses)") from None
         raise
+
+
+def search(path_or_conn, query, filters=None, *, limit=100, offset=0):
+    """Recommendations matching ``query`` (user syntax, see ``to_fts``; None or "" for filters
+    only) and ``filters`` (dict, keys in FILTERS), best match first, at most ``limit`` (None: all)
+    after skipping ``offset``. Each row is a dict: recommendation, state, cycle, session,
+    recommending_state, response, response_text, text, instruments (comma-separated "CODE:ask"),
+    rank (FTS5 bm25; lower is better)."""
+    source, where, params, ranked = _select(query, filters)
+    conn = connect(path_or_conn) if isinstance(path_or_conn, (str, Path)) else path_or_conn
+    rank = "f.rank" if ranked else "NULL"
+    sql = (f"SELECT r.id, r.iri, r.state, r.cycle, r.session, r.recommending_state, r.response, r.response_text,"
+           f" r.text, {rank} FROM {source}" + (" WHERE " + " AND ".join(where) if where else "")
+           + (" ORDER BY f.rank, r.id" if ranked else " ORDER BY r.id"))
+    if limit is not None or offset:
+        sql += " LIMIT ? OFFSET ?"
+        params = params + [-1 if limit is None else int(limit), int(offset)]
+    found = _run(conn, query, sql, params)
     rows = []
     for rid, iri, state, cycle, session, by, response, response_text, text, score in found:
         links = conn.execute("SELECT instrument, ask FROM ask WHERE rec = ? ORDER BY rowid", (rid,)).fetchall()
@@ -254,5 +279,39 @@ def search(path_or_conn, query, filters=None, *, limit=100):
 
 
 def count(path_or_conn, query, filters=None):
-    """How many recommendations ``search`` would return without a limit."""
-    return len(search(path_or_conn, query, filters, limit=None))
+    """How many recommendations ``search`` would return without a limit (counted by SQLite,
+    without reading the rows)."""
+    source, where, params, _ = _select(query, filters)
+    conn = connect(path_or_conn) if isinstance(path_or_conn, (str, Path)) else path_or_conn
+    sql = f"SELECT count(*) FROM {source}" + (" WHERE " + " AND ".join(where) if where else "")
+    return _run(conn, query, sql, params)[0][0]
+
+
+# --- the index beside a store ---------------------------------------------------------------------
+
+INDEX_NAME = "search.sqlite"
+
+
+def index_path(manifest):
+    """Where the index of a built store lives (its build folder), or None for an in-memory graph."""
+    folder = (manifest or {}).get("path")
+    return Path(folder) / INDEX_NAME if folder else None
+
+
+def index_info(path):
+    """{"schema", "recommendations"} of a usable index at ``path``, or None when there is none or it
+    was written by another version of this module (then it must be built again)."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        conn = connect(path)
+        try:
+            meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        finally:
+            conn.close()
+    except (sqlite3.Error, SearchError):
+        return None
+    if meta.get("schema") != SCHEMA_VERSION:
+        return None
+    return {"schema": meta["schema"], "recommendations": int(meta.get("recommendations") or 0)}
