@@ -23,6 +23,7 @@ from .pool import PoolBusy, PoolTimeout, WorkerDied, WorkerPool
 from .replies import Reply, content_security_policy, environment, error
 from .results import jsonld_context
 from .sandbox import deny_network
+from .searching import prepare_index
 
 _SAFE_PATH = re.compile(r"[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*")
 _QUERY_NAME = re.compile(r"[A-Za-z0-9_-]+")
@@ -114,6 +115,8 @@ def create_app(factory, settings=None):
         state = WorkerState(factory(), settings)
         warm(state)
         environment()
+        state.search = prepare_index(state.kg)    # built here if missing: never inside a request
+        holder["search"] = state.search
         pool = WorkerPool(handle, state, size=settings.workers, setup=partial(worker_setup, settings.allow_remote))
         pool.start()
         holder["pool"], holder["downloads"] = pool, {}
@@ -122,6 +125,7 @@ def create_app(factory, settings=None):
             yield
         finally:
             pool.close()
+            state.search.close()
 
     cache = ResponseCache(settings.response_cache, settings.response_cache_bytes)
 
@@ -265,6 +269,18 @@ def create_app(factory, settings=None):
         return to_response(error(503, "the download could not be written; try again shortly",
                                  request.headers.get("accept"), headers={"Retry-After": "5"}))
 
+    async def search(request):
+        params, fmt = {}, None
+        for key, value in request.query_params.multi_items():
+            if key == "format":
+                fmt = value
+            elif key in params:
+                return to_response(error(400, f"parameter {key!r} given twice", request.headers.get("accept"),
+                                         fields={"parameter": key}))
+            else:
+                params[key] = value
+        return await run(request, {"kind": "search", "params": params, "format": fmt})
+
     async def lookup(request):
         return await run(request, {"kind": "lookup", "q": request.query_params.get("q", "")})
 
@@ -275,7 +291,8 @@ def create_app(factory, settings=None):
                                     "crashes": s.crashes, "busy": s.busy, "cache_hits": cache.hits,
                                     "cache_misses": cache.misses, "cache_entries": len(cache),
                                     "cache_bytes": cache.bytes, "timeout_seconds": settings.timeout,
-                                    "max_rows": settings.max_rows, "max_body": settings.max_body}) + "\n",
+                                    "max_rows": settings.max_rows, "max_body": settings.max_body,
+                                    "search_index": holder["search"].status()}) + "\n",
                         media_type="application/json")
 
     async def favicon(request):
@@ -293,6 +310,7 @@ def create_app(factory, settings=None):
         Route("/context.jsonld", context),
         Route("/download/hrkg.{ext}", download),
         Route("/lookup", lookup),
+        Route("/search", search),
         Route("/status", status),
         Route("/favicon.ico", favicon),
     ]

@@ -11,7 +11,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, VOID
 from ..errors import (HrkgError, ParameterError, QueryError, StoreError, UnknownCodeError,
                       UnknownQueryError, UsageError)
 from ..namespaces import BASE, ID
-from . import charts, pages
+from . import charts, pages, searching
 from .guard import Refused, check_query
 from .negotiation import (BOOLEAN_OFFERS, GRAPH_OFFERS, PAGE_OFFERS, RESOURCE_OFFERS, RESULT_OFFERS,
                           NotAcceptable, choose)
@@ -55,6 +55,7 @@ class WorkerState:
     kg: object
     settings: Settings
     memo: dict = field(default_factory=dict)
+    search: object = None     # searching.SearchIndex, prepared before the workers fork
 
 
 def handle(state, job):
@@ -417,9 +418,10 @@ def warm(state):
     pages.m49_codes(kg)      # once, before the workers fork
     pages.knowledge(kg)
     void_graph(state, "http://localhost")
+    searching.state_names(state)
     check_query("SELECT * WHERE { ?s ?p ?o } LIMIT 1", max_rows=state.settings.max_rows)
 
 
 HANDLERS = {"sparql": sparql, "service": service_description, "queries": queries, "stored": stored_query,
             "resource": resource, "ontology": ontology, "void": void, "download": download, "home": home,
-            "lookup": lookup}
+            "lookup": lookup, "search": searching.search}

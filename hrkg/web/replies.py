@@ -169,8 +169,9 @@ def page(template, context, *, status=200, headers=None):
     return Reply(status, HTML, body, dict(headers or {}))
 
 
-def error(status, message, accept=None, *, suggestions=(), headers=None, links=()):
-    """An error reply in the client's preferred form; the message always names what was wrong."""
+def error(status, message, accept=None, *, suggestions=(), headers=None, links=(), fields=None):
+    """An error reply in the client's preferred form; the message always names what was wrong.
+    ``fields`` are added to a JSON body (e.g. {"parameter": "state"})."""
     try:
         kind = choose(accept, ERROR_OFFERS).format
     except NotAcceptable:
@@ -181,7 +182,7 @@ def error(status, message, accept=None, *, suggestions=(), headers=None, links=(
                                        suggestions=list(suggestions), links=list(links)),
                     status=status, headers=headers)
     if kind == "json":
-        body = {"error": message, "status": status}
+        body = {"error": message, "status": status, **(fields or {})}
         if suggestions:
             body["suggestions"] = list(suggestions)
         return Reply(status, "application/json", json.dumps(body, ensure_ascii=False) + "\n", headers)
