@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from test_pages import browser, page, visit  # noqa: F401  (fixtures)
 from test_serve import ROOT, start_server
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -206,3 +207,22 @@ def test_in_memory_graph_gets_a_temporary_index(tmp_path):
     finally:
         index.close()
     assert not index.temporary.exists()
+
+
+def test_search_page_in_chromium(page, url):
+    visit(page, url, "/search?q=CAT+AND+(ratify+OR+accede)&state=VNM", shot="search-VNM-CAT")
+    assert page.title() == "CAT AND (ratify OR accede) · Search recommendations · hrkg"
+    assert page.locator("#results").inner_text().startswith("5 recommendations matching")
+    row = page.locator("table.search tbody tr", has_text="Consider ratifying CAT.")
+    assert [c.strip() for c in row.locator("td").all_inner_texts()][1:] == [
+        "Viet Nam", "I", "Chile", "supported\nAccepted", "CAT join"]
+    # the form is usable without JavaScript: change the state and search again
+    page.fill("#s-state", "Kuwait")
+    page.fill("#s-q", "")
+    page.select_option("#s-ask", "withdraw-reservation")
+    page.click("form.search button[type=submit]")
+    assert page.locator("#results").inner_text().startswith("1 recommendation")
+    assert "Withdraw reservations to CAT" in page.locator("table.search").inner_text()
+    page.click("header.site nav >> text=Search recommendations")
+    assert page.url == url + "/search" and page.locator("#results").count() == 0
+    assert page.requested and all(u.startswith(url) for u in page.requested)
