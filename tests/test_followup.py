@@ -221,3 +221,14 @@ def test_asks_are_recorded_in_the_inferred_graph_of_every_build(kg):
         ?rec <https://w3id.org/hrkg/ontology#asksFor> ?ask } }""")
     assert int(next(iter(n))["n"].value) == kg.manifest["treaty_asks"]
     assert not kg.store.query("""ASK { ?rec <https://w3id.org/hrkg/ontology#asksFor> ?ask }""")  # not asserted
+
+
+def test_summary_and_threads_apply_the_same_rules_as_the_rows():
+    """followup-summary and followup-threads embed recommendation-followup's WHERE body verbatim
+    (SPARQL has no include): a change to the rules must be made in all three."""
+    queries = Path(__file__).parent.parent / "queries"
+    source = (queries / "recommendation-followup.rq").read_text(encoding="utf-8")
+    body = source[source.index("WHERE {\n") + len("WHERE {\n"):source.index("}\nORDER BY")]
+    squeeze = lambda text: "\n".join(line.strip() for line in text.splitlines() if line.strip())  # noqa: E731
+    for name, copies in (("followup-summary.rq", 3), ("followup-threads.rq", 1)):
+        assert squeeze((queries / name).read_text(encoding="utf-8")).count(squeeze(body)) == copies, name
