@@ -99,6 +99,35 @@ def spellings(g, states):
     return out
 
 
+# Recommendations that name treaties, in the wording of real ones (UPR sessions 1-9), so that the
+# treaty asks (hrkg/asks.py) and the follow-up queries have work at world scale: about one text in
+# six, as in the real sessions (2,723 asks in 14,437 recommendations).
+TREATY_SHARE = 0.17
+TREATY_TEXTS = (
+    "Consider ratifying {a}.",
+    "Ratify {a} and {b}.",
+    "Accede to {a} in a timely manner.",
+    "Sign and ratify {a}.",
+    "Consider ratifying {a} and its Optional Protocol.",
+    "Become a party to {a}, {b} and {c}.",
+    "Withdraw its reservations to {a}.",
+    "Recognize the competence of the Committee against Torture under article 22 of CAT.",
+    "Ratify the Optional Protocol to CEDAW and accept the individual complaints procedure.",
+    "Ratify ILO Convention No. 87 and No. 98.",
+    "Ratify international human rights instruments to which it is not yet a party.",
+)
+TREATY_NAMES = ("CAT", "CRPD", "CPED", "ICMW", "the Second Optional Protocol to ICCPR", "OP-CAT", "OP-CEDAW",
+                "ICCPR", "ICESCR", "CERD", "the International Convention for the Protection of All Persons "
+                "from Enforced Disappearance", "the Convention on the Rights of Persons with Disabilities",
+                "the Optional Protocol to the International Covenant on Economic, Social and Cultural Rights")
+
+
+def treaty_text(rng):
+    """A recommendation text naming one to three treaties, drawn from TREATY_TEXTS."""
+    a, b, c = rng.sample(TREATY_NAMES, 3)
+    return rng.choice(TREATY_TEXTS).format(a=a, b=b, c=c)
+
+
 def spelled(rng, names):
     """One of a state's names, as a file might write it."""
     name = rng.choice(names)
@@ -112,6 +141,7 @@ def generate(out_dir, *, scale=1.0, seed=2026, write_csv=False, progress=print):
     rng = random.Random(seed)
     states, adopted, acted, reviews, names = bundled()
     csv_rng = random.Random(seed + 1)      # its own sequence: world.nt stays the same with or without --csv
+    text_rng = random.Random(seed + 2)     # its own sequence: the treaty texts change nothing else
     n_states = max(2, round(len(states) * min(scale, 1.0)))
     states_used = states[:n_states]
     recs_mean = 250 * (scale if scale < 1 else 1)
@@ -154,6 +184,8 @@ def generate(out_dir, *, scale=1.0, seed=2026, write_csv=False, progress=print):
                     rec = iri(f"upr-recommendation/{s}-{cycle}-{k}")
                     para = f"{90 + first // 10}.{k}"
                     wording = f"Synthetic recommendation {k} to {s} in cycle {cycle} on {themes[0].lower()}"
+                    if text_rng.random() < TREATY_SHARE:
+                        wording = f"{treaty_text(text_rng)} (synthetic recommendation {k} to {s}, cycle {cycle})"
                     w(f"{rec} <{TYPE}> <{O}Recommendation> .\n{rec} <{O}review> {review} .\n"
                       f"{rec} <{O}recommendingState> {iri('state/' + by)} .\n"
                       f"{rec} <{O}text> {lit(wording)} .\n{rec} <{O}response> <{O}{response}> .\n"
