@@ -377,7 +377,8 @@ def state_page(kg, iri, as_of=None):
     for row in procedures or ():
         row["words"] = {"accepted": "accepted", "not-accepted": "not accepted", "opted-out": "opted out"}.get(
             row.get("status"), row.get("status") or "no record")
-    return dict(base, code=code, name=names.get("en", base["title"]), name_vi=names.get("vi"),
+    followup = treaty_followup(kg, code, as_of, as_of_text)
+    return dict(base, code=code, name=names.get("en", base["title"]), name_vi=names.get("vi"), followup=followup,
                 status=status, parties=parties, timeline=timeline, chart=chart, reviews=reviews,
                 upr_chart=upr_chart, memberships=memberships, core=core[0] if core else None,
                 identity=notes.cite(iri), sources=notes.listing(), as_of=as_of, as_of_text=as_of_text,
@@ -385,6 +386,82 @@ def state_page(kg, iri, as_of=None):
                 banner=banner(as_of, max(known_dates) if known_dates else None),
                 any_unknown=any(r["status"] == "unknown" for r in status),
                 reservations=reservations, procedures=procedures, procedure_kinds=PROCEDURE_KINDS)
+
+
+# ---- recommendations to join treaties and what followed (issue 14) --------------------------------
+
+STATE_RECOMMENDATIONS = """
+SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE { ?review hrkg:state ?_state . ?r hrkg:review ?review ; hrkg:text ?text }"""
+ASK_ORDER = ("join", "sign", "accept-procedure", "withdraw-reservation")
+ASK_WORDS = {"join": "join", "sign": "sign", "accept-procedure": "accept the complaints procedure",
+             "withdraw-reservation": "withdraw a reservation"}
+ROMAN = {c: i for i, c in enumerate(("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"), 1)}
+
+
+def _cycle_key(cycle):
+    return (ROMAN.get(cycle, 99), str(cycle))
+
+
+def treaty_followup(kg, code, as_of, as_of_text):
+    """Per (instrument, ask): the cycles that asked it with their responses, and what followed,
+    from the stored query ``recommendation-followup`` (None when it does not exist). ``followed``
+    is {"kind": "acted", "action", "date"} (the first asked action after a review), "before" (done
+    before the reviews that asked), "none" (a complete record shows nothing since, up to as_of:
+    ``known`` the record's date or as_of, the earlier) or "unknown" (the graph has no status record for the instrument, or a
+    review's date is not known): never "none" without a record."""
+    if not has_query(kg, "recommendation-followup"):
+        return None
+    # one row per (recommendation, instrument), as the query promises; kept so even if it repeats one
+    rows = list({(r["recommendation"], r["instrument"]): r
+                 for r in stored(kg, "recommendation-followup", state=code, as_of=as_of_text)}.values())
+    total = bound(kg, STATE_RECOMMENDATIONS, state=URIRef(str(ID) + "state/" + code))
+    total = int(total[0]["n"]) if total and "n" in total[0] else 0
+    known = knowledge(kg)
+    state_names = {c: n for c, n in m49_codes(kg).values()}
+    groups = defaultdict(list)
+    for row in rows:
+        groups[(row["instrument"], row["ask"])].append(row)
+    out = []
+    for (instrument, ask), group in groups.items():
+        cycles = []
+        for cycle in sorted({r["cycle"] for r in group}, key=_cycle_key):
+            in_cycle = [r for r in group if r["cycle"] == cycle]
+            responses = defaultdict(int)
+            for r in in_cycle:
+                responses[r.get("response") or "no response recorded"] += 1
+            cycles.append({"cycle": cycle, "count": len(in_cycle),
+                           "responses": sorted(responses.items(), key=lambda kv: (kv[0] not in ("supported", "noted"),
+                                                                                  kv[0] != "supported", kv[0]))})
+        acted = sorted((r for r in group if r.get("acted") is True), key=lambda r: str(r.get("action_date")))
+        before = [r for r in group if r.get("acted") is None and str(r.get("action") or "").endswith("before the review")]
+        unknown = [r for r in group if r.get("acted") is None and r not in before]
+        if acted:
+            followed = {"kind": "acted", "action": acted[0].get("action"), "date": acted[0].get("action_date"),
+                        "asked_after": len(before)}
+        elif unknown:
+            followed = {"kind": "unknown", "has_record": instrument in known}
+        elif before:
+            first = min(before, key=lambda r: str(r.get("action_date")))
+            followed = {"kind": "before", "action": str(first["action"]).replace(" before the review", ""),
+                        "date": first.get("action_date")}
+        else:
+            record = known.get(instrument, (None, None))[0]
+            followed = {"kind": "none", "known": min(record, as_of) if record else None}
+        states = {s.strip() for r in group for s in str(r.get("recommending_state") or "").split(",") if s.strip()}
+        recommendations = sorted(({"iri": r["recommendation"], "cycle": r["cycle"],
+                                   "by": ", ".join(state_names.get(b.strip(), b.strip()) for b in
+                                                   str(r.get("recommending_state") or "").split(",") if b.strip()),
+                                   "response": r.get("response"), "text": r["text"]} for r in group),
+                                 key=lambda r: (_cycle_key(r["cycle"]), str(r["by"]), r["text"]))
+        out.append({"instrument": instrument, "ask": ask, "ask_words": ASK_WORDS.get(ask, ask), "cycles": cycles,
+                    "count": len(group), "states": len(states), "followed": followed,
+                    "recommendations": list({r["iri"]: r for r in recommendations}.values()),
+                    "search": f"/search?state={code}&instrument={instrument}&ask={ask}"})
+    # UN instruments first, then ILO conventions (C029...), each alphabetical
+    out.sort(key=lambda g: (ASK_ORDER.index(g["ask"]) if g["ask"] in ASK_ORDER else 9,
+                            bool(re.fullmatch(r"C\d+", g["instrument"])), g["instrument"]))
+    return {"groups": out, "recommendations": total,
+            "asking": len({r["recommendation"] for r in rows})}
 
 
 PROCEDURE_KINDS = (("individual", "Individual complaints"), ("inquiry", "Inquiries"),
