@@ -5,16 +5,24 @@ with errors that name the file, line and column. build.py loads the files into t
 import re
 from pathlib import Path
 
-from rdflib import Graph, URIRef
-from rdflib.plugins.parsers.notation3 import BadSyntax
-
 from .errors import LoadError
 from .namespaces import BASE
 from .resources import bundle_dir, bundle_files
 
 GRAPH_BASE = BASE + "graph/"
-INFERRED_GRAPH = URIRef(GRAPH_BASE + "inferred")
-DISCREPANCY_GRAPH = URIRef(GRAPH_BASE + "discrepancies")   # build.reconcile: values set aside
+INFERRED_IRI = GRAPH_BASE + "inferred"
+DISCREPANCY_IRI = GRAPH_BASE + "discrepancies"   # build.reconcile: values set aside
+# INFERRED_GRAPH and DISCREPANCY_GRAPH, the same IRIs as rdflib URIRefs, are made on first use
+# (__getattr__ below), so a query process that only needs the strings never imports rdflib
+_URIREFS = {"INFERRED_GRAPH": INFERRED_IRI, "DISCREPANCY_GRAPH": DISCREPANCY_IRI}
+
+
+def __getattr__(name):
+    if name not in _URIREFS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from rdflib import URIRef
+    globals().update({key: URIRef(iri) for key, iri in _URIREFS.items()})
+    return globals()[name]
 
 FORMATS = {
     ".ttl": "turtle",
@@ -36,15 +44,22 @@ def rdf_format(path):
     return FORMATS.get(Path(path).suffix.lower(), "turtle")
 
 
-def graph_name(path):
-    """Named-graph IRI for a file: bundled files by their path in the bundle, others by file name."""
+def graph_iri(path):
+    """Named-graph IRI (a string) for a file: bundled files by their path in the bundle, others by
+    file name."""
     path = Path(path).resolve()
     for kind in ("ontology", "data"):
         try:
-            return URIRef(GRAPH_BASE + kind + "/" + path.relative_to(bundle_dir(kind)).as_posix())
+            return GRAPH_BASE + kind + "/" + path.relative_to(bundle_dir(kind)).as_posix()
         except (ValueError, FileNotFoundError):
             continue
-    return URIRef(path.as_uri())
+    return path.as_uri()
+
+
+def graph_name(path):
+    """graph_iri() as an rdflib URIRef."""
+    from rdflib import URIRef
+    return URIRef(graph_iri(path))
 
 
 def file_of_graph(name):
@@ -81,6 +96,8 @@ def parse_file(path, graph=None):
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise LoadError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x})", path=path, line=line) from None
+    from rdflib import Graph   # rdflib: only for the files parsed with it
+    from rdflib.plugins.parsers.notation3 import BadSyntax
     scratch = Graph()
     try:
         scratch.parse(data=raw, format=rdf_format(path), publicID=path.resolve().as_uri())

@@ -12,8 +12,11 @@ comments describe it::
 Parameter ``name`` is the SPARQL variable ``?_name`` (grlc's convention), so inputs never clash with
 result columns (parameter ``state`` binds ``?_state``; the column ``?state`` holds the code). Run
 as-is, the variables stay unbound and the query answers for everything. Values are parsed and checked in Python
-and bound as typed RDF terms (``initBindings``); they are never spliced into the query text.
-Adding a query needs no Python change.
+and bound as typed RDF terms (pyoxigraph terms, written into a ``VALUES`` block by pyoxigraph's own
+escaping); they are never spliced into the query text. Adding a query needs no Python change.
+
+Answering a stored query imports neither rdflib nor owlrl nor pySHACL (tests/test_coldstart.py):
+results hold pyoxigraph terms, and rdflib terms only for callers that ask for ``Result.rows``.
 """
 import csv
 import datetime as dt
@@ -24,12 +27,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import BNode, Literal, URIRef
-
 from .errors import ParameterError, QueryError, UnknownQueryError
-from .load import INFERRED_GRAPH
-from .namespaces import PREFIXES, XSD, bind_prefixes
+from .load import INFERRED_IRI
+from .namespaces import PREFIX_IRIS, bind_prefixes
 from .resources import bundle_files
+
+XSD = PREFIX_IRIS["xsd"]
 
 PARAM_TYPES = ("state", "instrument", "group", "body", "organization", "cycle", "mandate", "date", "integer",
                "string")
@@ -160,20 +163,28 @@ class QueryCatalog:
                 f"unknown query {name!r}.{hint} Available: {', '.join(self.names())}") from None
 
 
-def parse_date(name, value):
-    """An ISO date string as an xsd:date literal; ParameterError names the parameter."""
+def iso_date(name, value):
+    """An ISO date string ("today" for today) as a datetime.date; ParameterError names the parameter."""
     if value == "today":
-        return Literal(dt.date.today(), datatype=XSD.date)
+        return dt.date.today()
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value or ""):
         raise ParameterError(f"parameter {name!r}: {value!r} is not a date; expected YYYY-MM-DD, e.g. 2015-02-05")
     try:
-        return Literal(dt.date.fromisoformat(value), datatype=XSD.date)
+        return dt.date.fromisoformat(value)
     except ValueError:
         raise ParameterError(f"parameter {name!r}: {value!r} is not a valid calendar date") from None
 
 
+def parse_date(name, value):
+    """iso_date() as an rdflib xsd:date Literal."""
+    from rdflib import Literal
+    from rdflib.namespace import XSD as XSD_NS
+    return Literal(iso_date(name, value), datatype=XSD_NS.date)
+
+
 def bind_parameters(query, values, codes):
-    """Check ``values`` (name -> string) against the query's parameters and return initBindings.
+    """Check ``values`` (name -> string) against the query's parameters and return the bindings
+    {"_name": pyoxigraph term}.
 
     Unknown names, missing required parameters and ill-typed values raise ParameterError;
     unknown codes raise UnknownCodeError. Defaults are applied here; optional parameters without a
@@ -199,27 +210,55 @@ def bind_parameters(query, values, codes):
 
 
 def convert(param, raw, codes):
-    """One parameter value as an RDF term of the parameter's type."""
+    """One parameter value as a pyoxigraph term of the parameter's type."""
+    import pyoxigraph as ox
     if param.type == "date":
-        return parse_date(param.name, raw)
+        return ox.Literal(iso_date(param.name, raw).isoformat(), datatype=ox.NamedNode(XSD + "date"))
     if param.type == "integer":
         if not re.fullmatch(r"[+-]?\d+", raw.strip()):
             raise ParameterError(f"parameter {param.name!r}: {raw!r} is not an integer")
-        return Literal(int(raw), datatype=XSD.integer)
+        return ox.Literal(str(int(raw)), datatype=ox.NamedNode(XSD + "integer"))
     if param.type == "string":
-        return Literal(raw)
-    return codes.resolve(param.type, raw)
+        return ox.Literal(raw)
+    return ox.NamedNode(codes.iri(param.type, raw))
 
 
-@dataclass
 class Result:
     """Rows of a SELECT (``vars`` and tuples of RDF terms or None), a boolean for ASK, or an
-    rdflib Graph for CONSTRUCT and DESCRIBE."""
+    rdflib Graph for CONSTRUCT and DESCRIBE.
 
-    vars: list
-    rows: list
-    boolean: bool | None = None
-    graph: object = None
+    ``terms`` holds the rows as the engine gave them (pyoxigraph terms from the store, rdflib
+    terms from a remote endpoint); the result formats read those. ``rows`` holds them as rdflib
+    terms, converted (and rdflib imported) when first asked for."""
+
+    def __init__(self, vars, rows, boolean=None, graph=None):
+        self.vars = vars
+        self.terms = rows
+        self.boolean = boolean
+        self.graph = graph
+        self._rows = None
+
+    @property
+    def rows(self):
+        if self._rows is None:
+            from .terms import to_rdflib
+            converted = {}      # terms repeat across rows (a source's title, a cycle); rdflib terms are immutable
+
+            def term(t):
+                found = converted.get(t)
+                if found is None and t is not None:
+                    found = converted[t] = to_rdflib(t)
+                return found
+            self._rows = [tuple(term(t) for t in row) for row in self.terms]
+        return self._rows
+
+    def __eq__(self, other):
+        if not isinstance(other, Result):
+            return NotImplemented
+        return (self.vars, self.rows, self.boolean, self.graph) == (other.vars, other.rows, other.boolean, other.graph)
+
+    def __repr__(self):
+        return f"Result(vars={self.vars!r}, rows={self.terms!r}, boolean={self.boolean!r}, graph={self.graph!r})"
 
     def as_dicts(self):
         """Rows as dicts of Python values (str, int, float, datetime.date); unbound omitted."""
@@ -227,6 +266,7 @@ class Result:
 
 
 def python_value(term):
+    from rdflib import Literal
     if isinstance(term, Literal):
         value = term.toPython()
         return value if not isinstance(value, Literal) else str(term)
@@ -234,9 +274,13 @@ def python_value(term):
 
 
 def run_sparql(graph, query, bindings=None):
-    """Evaluate a query (text or prepared) on an rdflib graph and return a Result."""
+    """Evaluate a query (text or prepared) on an rdflib graph and return a Result (``bindings``:
+    {"_name": term}, pyoxigraph or rdflib terms)."""
+    from .namespaces import PREFIXES
+    from .terms import to_rdflib
+    bindings = {name: to_rdflib(term) for name, term in (bindings or {}).items()}
     try:
-        res = graph.query(query, initBindings=bindings or {}, initNs=PREFIXES)
+        res = graph.query(query, initBindings=bindings, initNs=PREFIXES)
     except QueryError:
         raise
     except Exception as exc:
@@ -288,8 +332,9 @@ def inline_bindings(text, bindings):
     top level and each sub-SELECT, so a parameter is bound wherever the query uses it).
 
     For engines that take query text (pyoxigraph substitutes only projected variables; a remote
-    endpoint takes text). Each value is an RDF term rendered by ``n3()``, with IRIs and literals
-    escaped by rdflib, so a value can only ever match as a term, never add syntax.
+    endpoint takes text). Each value is an RDF term written by the term itself: a pyoxigraph term
+    in N-Triples by pyoxigraph (which checked the IRI when the term was made), an rdflib term by
+    ``n3()``; either way a value can only ever match as a term, never add syntax.
     """
     if not bindings:
         return text
@@ -310,7 +355,13 @@ def inline_bindings(text, bindings):
 
 
 def _safe_n3(term):
+    import pyoxigraph as ox
+    if isinstance(term, (ox.NamedNode, ox.Literal)):
+        return str(term)     # N-Triples, escaped by pyoxigraph
+    if isinstance(term, ox.BlankNode):
+        raise QueryError("cannot bind a blank node")
     text = term.n3()
+    from rdflib import URIRef
     if isinstance(term, URIRef) and re.search(r'[\s<>"{}|^`\\]', str(term)):
         raise QueryError(f"cannot use {str(term)!r} as an IRI")
     return text
@@ -321,16 +372,16 @@ def query_graphs():
     asserted triple once, one value per single-valued fact) and the inferred graph (only triples
     the default graph lacks), so no triple is seen twice."""
     import pyoxigraph as ox
-    return [ox.DefaultGraph(), ox.NamedNode(str(INFERRED_GRAPH))]
+    return [ox.DefaultGraph(), ox.NamedNode(INFERRED_IRI)]
 
 
 def run_sparql_store(store, text, bindings=None, *, default_graph=None, max_triples=None):
     """Evaluate query text on a pyoxigraph Store, over the graphs build.fill lays out for queries
-    (query_graphs()) or the ``default_graph`` list; ``bindings`` {"_name": rdflib term} are bound
-    in every WHERE group (inline_bindings). ``max_triples``: a CONSTRUCT or DESCRIBE stops once it
-    has one more distinct triple than that (the caller truncates and says so)."""
+    (query_graphs()) or the ``default_graph`` list; ``bindings`` {"_name": term} are bound in every
+    WHERE group (inline_bindings). ``max_triples``: a CONSTRUCT or DESCRIBE stops once it has one
+    more distinct triple than that (the caller truncates and says so). SELECT rows hold pyoxigraph
+    terms (Result.rows gives rdflib ones)."""
     import pyoxigraph as ox
-    from .terms import to_rdflib
     options = {"default_graph": default_graph or query_graphs()}
     if default_graph is None and "FROM" in sparql_keywords(text):
         options = {}   # FROM / FROM NAMED: the query's own dataset, as SPARQL defines (FROM <none> is empty)
@@ -340,6 +391,7 @@ def run_sparql_store(store, text, bindings=None, *, default_graph=None, max_trip
             return Result([], [], bool(res))
         if isinstance(res, ox.QueryTriples):
             from rdflib import Graph
+            from .terms import to_rdflib
             graph = Graph()
             for t in res:
                 graph.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
@@ -348,14 +400,7 @@ def run_sparql_store(store, text, bindings=None, *, default_graph=None, max_trip
             return Result([], [], graph=graph)
         variables = [v.value for v in res.variables]
         width = range(len(variables))
-        converted = {}      # terms repeat across rows (a source's title, a cycle); rdflib terms are immutable
-
-        def term(t):
-            found = converted.get(t)
-            if found is None and t is not None:
-                found = converted[t] = to_rdflib(t)
-            return found
-        rows = [tuple(term(solution[i]) for i in width) for solution in res]
+        rows = [tuple(solution[i] for i in width) for solution in res]
     except SyntaxError as exc:
         raise QueryError(f"SPARQL error: syntax {exc}") from None
     except (OSError, ValueError, RuntimeError, TypeError) as exc:
@@ -363,7 +408,7 @@ def run_sparql_store(store, text, bindings=None, *, default_graph=None, max_trip
     return Result(variables, rows)
 
 
-_PREFIX_TEXT = {k: str(v) for k, v in PREFIXES.items()}
+_PREFIX_TEXT = PREFIX_IRIS
 
 
 # ---- result formats ------------------------------------------------------------------
@@ -372,15 +417,16 @@ FORMATS = ("table", "csv", "tsv", "json")
 
 
 def _plain(term):
+    from .terms import lexical
     if term is None:
         return ""
-    return str(term)
+    return lexical(term)
 
 
 def to_table(result):
     if result.boolean is not None:
         return "yes" if result.boolean else "no"
-    cells = [[_plain(t) for t in row] for row in result.rows]
+    cells = [[_plain(t) for t in row] for row in result.terms]
     widths = [max([len(v)] + [len(r[i]) for r in cells]) for i, v in enumerate(result.vars)]
     lines = ["  ".join(v.ljust(w) for v, w in zip(result.vars, widths)).rstrip(),
              "  ".join("-" * w for w in widths)]
@@ -394,36 +440,37 @@ def to_csv(result):
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(result.vars)
-    for row in result.rows:
+    for row in result.terms:
         writer.writerow([_plain(t) for t in row])
     return buf.getvalue()
 
 
 def _tsv_term(term):
+    from .terms import n3, parts
     if term is None:
         return ""
-    if isinstance(term, Literal) and term.datatype in (XSD.integer,) and not term.language:
-        return str(term)
-    return term.n3()
+    kind, value, language, datatype = parts(term)
+    if kind == "literal" and datatype == XSD + "integer":
+        return value
+    return n3(term)
 
 
 def to_tsv(result):
     """W3C SPARQL 1.1 Query Results TSV: RDF terms in Turtle syntax."""
     lines = ["\t".join("?" + v for v in result.vars)]
-    lines += ["\t".join(_tsv_term(t) for t in row) for row in result.rows]
+    lines += ["\t".join(_tsv_term(t) for t in row) for row in result.terms]
     return "\n".join(lines) + "\n"
 
 
 def term_json(term):
-    if isinstance(term, URIRef):
-        return {"type": "uri", "value": str(term)}
-    if isinstance(term, BNode):
-        return {"type": "bnode", "value": str(term)}
-    out = {"type": "literal", "value": str(term)}
-    if term.language:
-        out["xml:lang"] = term.language
-    elif term.datatype is not None:
-        out["datatype"] = str(term.datatype)
+    """One term in SPARQL 1.1 Query Results JSON (a pyoxigraph or an rdflib term)."""
+    from .terms import parts
+    kind, value, language, datatype = parts(term)
+    out = {"type": kind, "value": value}
+    if language:
+        out["xml:lang"] = language
+    elif datatype is not None:
+        out["datatype"] = datatype
     return out
 
 
@@ -432,7 +479,7 @@ def to_json(result):
     if result.boolean is not None:
         return json.dumps({"head": {}, "boolean": result.boolean})
     bindings = [{v: term_json(t) for v, t in zip(result.vars, row) if t is not None}
-                for row in result.rows]
+                for row in result.terms]
     return json.dumps({"head": {"vars": result.vars}, "results": {"bindings": bindings}},
                       ensure_ascii=False, indent=1)
 
