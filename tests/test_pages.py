@@ -111,6 +111,15 @@ def test_france_page(page, url):
     assert page.requested and all(u.startswith(url) for u in page.requested)
 
 
+def test_a_procedure_decided_by_a_statement_not_read_is_unknown_on_the_page(page, url):
+    # cat.html: Cuba declares 'in accordance with article 28' that article 20 needs prior consent
+    visit(page, url, "/id/state/CUB")
+    row = cells(page.locator("#procedure-CAT-20"))
+    assert row[3].startswith("unknown") and row[4] == ""
+    assert "untc-cat-2026-02-03" in row[5]
+    assert page.locator("#procedure-OP-CEDAW-8 td.status").inner_text() == "not accepted"   # signed only
+
+
 def test_cat_page_and_its_world_map(page, url):
     visit(page, url, "/id/instrument/CAT", shot="instrument-CAT")
     world = page.locator("svg.map")

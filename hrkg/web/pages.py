@@ -375,7 +375,8 @@ def state_page(kg, iri, as_of=None):
     procedures = (stored(kg, "complaint-procedures", state=code, as_of=as_of_text)
                   if has_query(kg, "complaint-procedures") else None)
     for row in procedures or ():
-        row["words"] = {"accepted": "accepted", "not-accepted": "not accepted", "opted-out": "opted out"}.get(
+        row["words"] = {"accepted": "accepted", "not-accepted": "not accepted", "opted-out": "opted out",
+                        "unknown": "unknown: the page holds a statement not read (see the source)"}.get(
             row.get("status"), row.get("status") or "no record")
     followup = treaty_followup(kg, code, as_of, as_of_text)
     return dict(base, code=code, name=names.get("en", base["title"]), name_vi=names.get("vi"), followup=followup,
