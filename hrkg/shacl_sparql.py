@@ -90,7 +90,7 @@ def validate_store(store, shapes_graph=None, *, data_graphs=None, file_of=None, 
     Returns a hrkg.validate.ValidationReport. Raises UnsupportedShapeError for a shape this module
     cannot evaluate.
     """
-    shapes = _Shapes(shapes_graph if shapes_graph is not None else load_shapes())
+    shapes = _compiled(shapes_graph if shapes_graph is not None else load_shapes())
     graphs = _data_graphs(store, data_graphs)
     evaluator = _Evaluator(store, graphs, shapes, _written or {})
     raws = evaluator.run()
@@ -100,6 +100,29 @@ def validate_store(store, shapes_graph=None, *, data_graphs=None, file_of=None, 
     if file_of is None:
         file_of = evaluator.files(focus)
     return report_from_graph(report_graph, lambda node: labels.get(node), file_of=file_of)
+
+
+_COMPILED = {}        # the shapes' triples -> _Shapes, the last few shapes graphs compiled
+
+
+def _compiled(shapes_graph):
+    """_Shapes for ``shapes_graph``, compiled once per content (compiling takes about half a
+    second, more than validating a small graph). The cached entry reads its own copy of the
+    graph, so a caller changing its graph afterwards never changes what was compiled."""
+    triples, prefixes = frozenset(shapes_graph), tuple(shapes_graph.namespaces())
+    key = (triples, prefixes)
+    found = _COMPILED.get(key)
+    if found is None:
+        copy = Graph(bind_namespaces="none")
+        for prefix, namespace in prefixes:
+            copy.bind(prefix, namespace, override=True, replace=True)
+        for t in shapes_graph:
+            copy.add(t)
+        found = _Shapes(copy)
+        if len(_COMPILED) >= 4:
+            _COMPILED.pop(next(iter(_COMPILED)))
+        _COMPILED[key] = found
+    return found
 
 
 def validate_graph(graph, shapes_graph=None, *, file_of=None):

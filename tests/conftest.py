@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from hrkg import KnowledgeGraph
@@ -45,3 +47,68 @@ def rows(kg, name, **params):
 
 def by(rows_, key):
     return {r[key]: r for r in rows_}
+
+
+# ---- SHACL: the shapes, the ontology, and pyshacl's report on each shape fixture, once a session ----
+
+@pytest.fixture(scope="session")
+def shapes_graph():
+    """The bundled shapes (read-only: a test that changes shapes changes a copy)."""
+    from hrkg.validate import load_shapes
+    return load_shapes()
+
+
+@pytest.fixture(scope="session")
+def ontology_graph():
+    from rdflib import Graph
+    from hrkg.load import parse_file
+    from hrkg.resources import bundle_files
+    g = Graph()
+    for f in bundle_files("ontology", ".ttl"):
+        parse_file(f, g)
+    return g
+
+
+def shape_fixture_param(path):
+    """A tests/fixtures/shapes file as a test parameter. test_shapes.py and test_shacl_sparql.py
+    both validate each file with pyshacl (the slow reference); the shared xdist group puts their
+    cases for one file on one worker, so shape_fixture_pyshacl runs pyshacl on it once."""
+    return pytest.param(path, id=path.stem, marks=pytest.mark.xdist_group(f"shape-fixture-{path.stem}"))
+
+
+@pytest.fixture(scope="session")
+def shape_fixture_pyshacl(ontology_graph, shapes_graph):
+    """fixture path -> pyshacl's ValidationReport on the ontology plus that file, computed once."""
+    from rdflib import Graph
+    from hrkg.load import parse_file
+    from hrkg.validate import validate
+    reports = {}
+
+    def report(fixture):
+        if fixture not in reports:
+            data = Graph()
+            for t in ontology_graph:
+                data.add(t)
+            parse_file(fixture, data)
+            reports[fixture] = validate(data, shapes_graph)
+        return reports[fixture]
+    return report
+
+
+# ---- the UN Treaty Collection ledger, sampled ---------------------------------------------------
+
+# The bundled ledger (data/treaties/untc-*.ttl: 41,000 of the bundle's 46,000 triples) makes
+# pyshacl, owlrl and rdflib copies of the bundle take minutes; its records are all of a few shapes,
+# so where a test compares with a reference or copies the graph per case, a sample stands for the
+# rest: every page's file and snapshot records (sources), and the complete records of a few
+# participants (Viet Nam, France, Belarus, Afghanistan, the EU, Cook Islands).
+LEDGER = re.compile(r"/graph/data/treaties/untc-[0-9-]+\.ttl$")
+LEDGER_SAMPLE = re.compile(r"/id/source/|/id/action/(?:VNM|FRA|BLR|AFG|EU|COK)-")
+
+
+def is_ledger_graph(name):
+    return LEDGER.search(str(name)) is not None
+
+
+def in_ledger_sample(subject):
+    return bool(LEDGER_SAMPLE.search(str(subject)))

@@ -28,6 +28,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
+from conftest import in_ledger_sample, is_ledger_graph
 from hrkg.load import parse_file
 from hrkg.shacl_sparql import validate_graph
 from hrkg.validate import load_shapes
@@ -218,16 +219,8 @@ def valid_extra():
 
 
 # The bundled UN Treaty Collection ledger (data/treaties/untc-*.ttl: 41,000 triples) would make
-# every one of the few hundred validations below take a minute; its records are all of a few
-# shapes, so a sample of them stands for the rest: every page's file and snapshot records, and the
-# complete records of a few participants (Viet Nam, France, Belarus, Afghanistan, the EU).
-LEDGER = re.compile(r"/graph/data/treaties/untc-[0-9-]+\.ttl$")
-LEDGER_SAMPLE = re.compile(r"/id/source/|/id/action/(?:VNM|FRA|BLR|AFG|EU|COK)-")
-
-
-def _in_ledger_sample(subject):
-    return bool(LEDGER_SAMPLE.search(str(subject)))
-
+# every one of the few hundred validations below take a minute; a sample of its records stands for
+# the rest (conftest.in_ledger_sample).
 
 @pytest.fixture(scope="module")
 def real_data(imported_kg, valid_extra):
@@ -235,9 +228,9 @@ def real_data(imported_kg, valid_extra):
     imported fixtures, and valid.ttl."""
     data = Graph()
     for g in imported_kg.asserted_graphs():
-        ledger = LEDGER.search(str(g.identifier)) is not None
+        ledger = is_ledger_graph(g.identifier)
         for t in g:
-            if not ledger or _in_ledger_sample(t[0]):
+            if not ledger or in_ledger_sample(t[0]):
                 data.add(t)
     for t in valid_extra:
         data.add(t)

@@ -7,12 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
-from rdflib import Graph, URIRef
+from rdflib import URIRef
 from rdflib.namespace import RDF, SH
 
-from hrkg.load import parse_file
-from hrkg.resources import bundle_files
-from hrkg.validate import load_shapes, validate
+from conftest import shape_fixture_param
 
 FIXTURES = Path(__file__).parent / "fixtures" / "shapes"
 SHAPES_NS = "https://w3id.org/hrkg/shapes#"
@@ -28,42 +26,33 @@ def expectations(path):
 
 
 @pytest.fixture(scope="module")
-def shapes():
-    return load_shapes()
+def shapes(shapes_graph):
+    return shapes_graph
 
 
-@pytest.fixture(scope="module")
-def ontology():
-    g = Graph()
-    for f in bundle_files("ontology", ".ttl"):
-        parse_file(f, g)
-    return g
-
-
-def check(ontology, shapes, fixture):
-    data = Graph()
-    for t in ontology:
-        data.add(t)
-    parse_file(fixture, data)
-    report = validate(data, shapes)
+def check(shape_fixture_pyshacl, fixture):
+    """pyshacl's results on the ontology plus ``fixture`` (conftest.py: once a session, shared
+    with test_shacl_sparql.py, which checks the compiled validator gives the same)."""
+    report = shape_fixture_pyshacl(fixture)
     return {(r.shape, r.severity) for r in report.results}
 
 
 BROKEN = sorted(p for p in FIXTURES.glob("*.ttl") if p.name != "valid.ttl")
 
 
-@pytest.mark.parametrize("fixture", BROKEN, ids=lambda p: p.stem)
-def test_fixture_fails_exactly_its_shape(ontology, shapes, fixture):
+@pytest.mark.parametrize("fixture", [shape_fixture_param(p) for p in BROKEN])
+def test_fixture_fails_exactly_its_shape(shape_fixture_pyshacl, fixture):
     expected = expectations(fixture)
     assert expected, f"{fixture.name} has no '# expect:' line"
-    found = {(str(s), sev) for s, sev in check(ontology, shapes, fixture)}
+    found = {(str(s), sev) for s, sev in check(shape_fixture_pyshacl, fixture)}
     assert expected <= found, f"{fixture.name}: expected {expected}, got {found}"
     unexpected_violations = {f for f in found if f[1] == "Violation"} - expected
     assert not unexpected_violations, f"{fixture.name} also violates {unexpected_violations}"
 
 
-def test_valid_fixture_conforms(ontology, shapes):
-    assert check(ontology, shapes, FIXTURES / "valid.ttl") == set()
+@pytest.mark.parametrize("fixture", [shape_fixture_param(FIXTURES / "valid.ttl")])
+def test_valid_fixture_conforms(shape_fixture_pyshacl, fixture):
+    assert check(shape_fixture_pyshacl, fixture) == set()
 
 
 def constraint_shapes(shapes):
