@@ -5,7 +5,6 @@ and SKOS labels, and ignores the punctuation names are written with (Côte d'Ivo
 Bolivia (Plurinational State of)); an unknown code, or one with characters no name is written with
 (VNM!!, VNM#1), raises UnknownCodeError with the closest known codes.
 """
-import difflib
 import re
 import unicodedata
 
@@ -189,6 +188,7 @@ class CodeIndex:
 
     def suggest(self, kind, value, n=3):
         """Codes of the resources whose code or name is closest to ``value``."""
+        import difflib   # only when a code is wrong
         key = normalize(value)
         keys = self._keys[kind]
         close = difflib.get_close_matches(key, list(keys), n=n * 3, cutoff=0.5)

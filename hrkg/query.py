@@ -18,13 +18,11 @@ escaping); they are never spliced into the query text. Adding a query needs no P
 Answering a stored query imports neither rdflib nor owlrl nor pySHACL (tests/test_coldstart.py):
 results hold pyoxigraph terms, and rdflib terms only for callers that ask for ``Result.rows``.
 """
-import csv
 import datetime as dt
-import difflib
 import io
 import json
 import re
-from dataclasses import dataclass, field
+from collections import namedtuple
 from pathlib import Path
 
 from .errors import ParameterError, QueryError, UnknownQueryError
@@ -41,25 +39,30 @@ _CONTINUATION = re.compile(r"^#\s{2,}(\S.*)$")
 _PARAM = re.compile(r"^(\w+)\s*\(([^)]*)\)\s*:\s*(.*)$")
 
 
-@dataclass(frozen=True)
-class Parameter:
-    name: str
-    type: str
-    required: bool = False
-    default: str | None = None
-    description: str = ""
+# plain classes, not dataclasses: importing dataclasses (and inspect) costs a query process 9 ms
+Parameter = namedtuple("Parameter", "name type required default description", defaults=(False, None, ""))
 
 
-@dataclass
 class StoredQuery:
-    name: str
-    path: Path
-    title: str
-    description: str
-    parameters: list = field(default_factory=list)
-    examples: list = field(default_factory=list)
-    text: str = ""
-    _prepared: object = None
+    """One stored query: its file, header (title, description, parameters, examples) and text."""
+
+    def __init__(self, name, path, title, description, parameters=None, examples=None, text=""):
+        self.name, self.path, self.title, self.description = name, path, title, description
+        self.parameters = [] if parameters is None else parameters
+        self.examples = [] if examples is None else examples
+        self.text = text
+        self._prepared = None
+
+    def __repr__(self):
+        return f"StoredQuery(name={self.name!r}, path={str(self.path)!r})"
+
+    def __eq__(self, other):
+        if not isinstance(other, StoredQuery):
+            return NotImplemented
+        fields = ("name", "path", "title", "description", "parameters", "examples", "text")
+        return all(getattr(self, f) == getattr(other, f) for f in fields)
+
+    __hash__ = None
 
     @property
     def prepared(self):
@@ -157,6 +160,7 @@ class QueryCatalog:
         try:
             return self._queries[name]
         except KeyError:
+            import difflib
             close = difflib.get_close_matches(name, self.names(), n=3, cutoff=0.5)
             hint = f" Did you mean {', '.join(close)}?" if close else ""
             raise UnknownQueryError(
@@ -194,6 +198,7 @@ def bind_parameters(query, values, codes):
     known = [p.name for p in query.parameters]
     for name in values:
         if name not in known:
+            import difflib
             close = difflib.get_close_matches(name, known, n=2, cutoff=0.5)
             hint = f"; did you mean {' or '.join(close)}?" if close else ""
             accepted = ", ".join(known) or "none"
@@ -437,6 +442,7 @@ def to_table(result):
 
 def to_csv(result):
     """W3C SPARQL 1.1 Query Results CSV: plain values, CRLF line ends."""
+    import csv
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(result.vars)

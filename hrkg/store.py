@@ -14,15 +14,10 @@ bundle, so the same bundle installed in two places is the same store. A build wr
 folder and only then swaps the symlink, so a build that fails or is killed (even with SIGKILL)
 leaves the previous store answering; a build never deletes a build a reader holds open.
 """
-import datetime as dt
 import fcntl
-import gc
-import hashlib
 import json
 import os
-import shutil
 import time
-import traceback
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -58,6 +53,7 @@ def default_location():
 # ---- inputs and their key ----------------------------------------------------------------------
 
 def sha256_of(path):
+    import hashlib   # hashlib, shutil and the build's modules: imported when used, not by every query
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -88,6 +84,7 @@ def describe_inputs(files, bundled=()):
 
 def store_key(inputs):
     """One SHA-256 over the store format, hrkg's version and each input's name and content."""
+    import hashlib
     digest = hashlib.sha256(f"hrkg-store {STORE_FORMAT} {__version__}\n".encode())
     for item in inputs:
         digest.update(f"{item['name']}\0{item['sha256']}\n".encode())
@@ -230,6 +227,9 @@ def build(paths=None, location=None, *, include_bundle=True, force=False, progre
     Raises LoadError for an unreadable or malformed input (the previous store stays current) and
     StoreError when the location cannot be written.
     """
+    import datetime as dt
+    import gc
+    import traceback
     progress = progress or Progress(quiet=True)
     location = Path(location or default_location())
     bundled = list(default_files()) if include_bundle else []
@@ -275,6 +275,7 @@ def build(paths=None, location=None, *, include_bundle=True, force=False, progre
             # files back into the folder after we removed it
             traceback.clear_frames(exc.__traceback__)
             gc.collect()
+            import shutil
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         _remove_old_builds(location, keep={final, existing})
@@ -309,11 +310,13 @@ def remove_leftovers(location):
         except (IndexError, ValueError):
             continue
         if pid != os.getpid() and not _pid_alive(pid):
+            import shutil
             shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _remove_old_builds(location, keep):
     """Keep the new build and the one before it; delete older ones no reader holds open."""
+    import shutil
     keep = {Path(k).resolve() for k in keep if k is not None}
     for old in location.glob("build-*"):
         if old.resolve() not in keep and _unused(old):

@@ -9,7 +9,6 @@ few are converted with rdflib, so every format prints what it printed when resul
 terms. rdflib's warnings about ill-typed literals ("2013-02-30"^^xsd:date, which validation must be
 able to report) are kept quiet.
 """
-import logging
 import re
 import warnings
 
@@ -32,18 +31,21 @@ _AS_IS = {XSD + name: re.compile(pattern) for name, pattern in {
 }.items()}
 
 URIRef = BNode = Literal = None   # rdflib's term classes, once something asks for rdflib terms
+_LOGGER = None                    # rdflib.term's logger (logging, too, loads only with rdflib)
 
 
 def _rdflib():
-    global URIRef, BNode, Literal
+    global URIRef, BNode, Literal, _LOGGER
+    import logging
     from rdflib import BNode, Literal, URIRef
+    _LOGGER = logging.getLogger("rdflib.term")
 
 
 def quiet_literal(lexical, datatype=None, lang=None):
     """rdflib Literal without the warnings and logged tracebacks rdflib emits for ill-typed ones."""
     if Literal is None:
         _rdflib()
-    logger = logging.getLogger("rdflib.term")
+    logger = _LOGGER
     was, logger.disabled = logger.disabled, True
     try:
         with warnings.catch_warnings():
