@@ -61,7 +61,11 @@ def folder_size(path):
     return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
 
 
-EXTRA = ["parties instrument=CAT", "parties instrument=ICCPR as_of=2000-01-01"]
+EXTRA = ["parties instrument=CAT", "parties instrument=ICCPR as_of=2000-01-01",
+         # the follow-up of treaty recommendations (issue 14): one state, one instrument and, from
+         # examples() below, the whole world; the synthetic texts name treaties (generate.py)
+         "recommendation-followup state=FRA", "recommendation-followup instrument=CAT",
+         "followup-summary instrument=CAT", "followup-threads state=FRA"]
 
 
 def examples(catalog):
