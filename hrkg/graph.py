@@ -11,11 +11,9 @@ from functools import cached_property
 from pathlib import Path
 
 from .errors import StoreError
-from .load import file_of_graph
+from .load import INFERRED_IRI as INFERRED, file_of_graph
 from .progress import Progress
 from .query import QueryCatalog, bind_parameters, run_sparql_store
-
-INFERRED = "https://w3id.org/hrkg/graph/inferred"
 
 
 class KnowledgeGraph:
