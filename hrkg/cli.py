@@ -198,7 +198,7 @@ def cmd_search(args, out):
             raise UsageError(f"unknown filter {key!r}; filters: {', '.join(FILTERS)}")
         if key in _CODE_FILTERS:      # names and aliases as everywhere: state=vietnam, instrument=CCPR
             kind = _CODE_FILTERS[key]
-            filters[key] = kg.codes.code_of(kind, kg.codes.resolve(kind, value))
+            filters[key] = kg.codes.code_of(kind, kg.codes.iri(kind, value))
     try:
         rows = search(_search_index(kg), args.query, filters, limit=args.limit)
     except SearchError as exc:
