@@ -146,7 +146,7 @@ def _written_forms(graph, bnodes):
     the stored one."""
     typed = sorted({o for o in graph.objects() if isinstance(o, Literal) and (
         o.datatype not in (None, XSD.string, RDF.langString) or (o.language and o.language != o.language.lower()))},
-        key=lambda x: (x, str(x.datatype), str(x.language)))
+        key=lambda x: (str(x), str(x.datatype), str(x.language)))   # strings: Literal's own order is slow
     if not typed:
         return {}
     scratch, p = ox.Store(), ox.NamedNode("urn:hrkg:written")

@@ -80,6 +80,8 @@ ALSO = {
     "Membership-endDate Datatype": {("Membership-endsAfterStart", "sh:LessThanConstraintComponent")},
     "UPRReview-reviewDate Datatype": {("UPRReview-outcomeNotBeforeReview", "sh:LessThanOrEqualsConstraintComponent")},
     "UPRReview-outcomeAdoptionDate Datatype": {("UPRReview-outcomeNotBeforeReview", "sh:LessThanOrEqualsConstraintComponent")},
+    "UPRSession-startDate Datatype": {("UPRSession-startDate", "sh:LessThanOrEqualsConstraintComponent")},
+    "UPRSession-endDate Datatype": {("UPRSession-startDate", "sh:LessThanOrEqualsConstraintComponent")},
     # no measure at all is also no measure of the right scheme
     "ReportedFigure-measure MinCount": {("ReportedFigure-measure", "sh:QualifiedMinCountConstraintComponent")},
     # a second code that is not a convention number / cycle numeral either
@@ -280,10 +282,7 @@ class Mutator:
         return found
 
     def copy(self):
-        g = Graph()
-        for t in self.data:
-            g.add(t)
-        return g
+        return Broken(self.data)
 
     def path(self, shape):
         path = self.shapes.value(shape, SH.path)
@@ -448,6 +447,40 @@ class Mutator:
                     g.add((focus, path, Literal(f"{old} (another name)", lang=old.language)))
                     yield focus, g
                     break
+
+
+class Broken:
+    """The real data with a few triples removed and a few added, without copying the graph (a
+    copy per candidate took longer than validating it): validate_graph reads it through
+    triples() and objects() as it reads a Graph."""
+
+    def __init__(self, base):
+        self.base, self.removed, self.added = base, set(), set()
+
+    def add(self, triple):
+        self.removed.discard(triple)
+        if triple not in self.base:
+            self.added.add(triple)
+
+    def remove(self, pattern):
+        for t in list(self.triples(pattern)):
+            if t in self.added:
+                self.added.discard(t)
+            else:
+                self.removed.add(t)
+
+    def triples(self, pattern):
+        s, p, o = pattern
+        for t in self.base.triples(pattern):
+            if t not in self.removed:
+                yield t
+        for t in list(self.added):
+            if (s is None or t[0] == s) and (p is None or t[1] == p) and (o is None or t[2] == o):
+                yield t
+
+    def objects(self, subject=None, predicate=None):
+        for t in self.triples((subject, predicate, None)):
+            yield t[2]
 
 
 def wrong_datatype(old, datatype):
