@@ -1,6 +1,6 @@
 """recommendation-followup, followup-summary and followup-threads (issue 14) on real recommendations.
 
-The fixture holds 29 real rows of UPR Working Group sessions 1-9 (tests/fixtures/followup/README.md
+The fixture holds 31 real rows of UPR Working Group sessions 1-9 (tests/fixtures/followup/README.md
 says where from). It is imported as a user would (``hrkg import upr ... --map``) and built with the
 bundled data, whose treaty ledger was read from the UN Treaty Collection pages of 2026-02-03. Every
 expected date below was checked by hand on those pages (sources/untc/2026-02-03/): see the README.
@@ -135,10 +135,22 @@ def test_no_record_is_unknown_never_false(kg):
     assert "acted" not in r and "action" not in r
 
 
+def test_a_consent_denounced_before_the_review_is_not_done_before(kg):
+    # Jamaica ratified ICCPR-OP1 on 3 Oct 1975 and denounced it on 23 October 1997 (ICCPR-OP1
+    # page, footnote 3); asked in 2010 to rejoin, it has not: acted false, nothing "before the review"
+    got = by_instrument(rows(kg, state="JAM"))
+    assert sorted(r["recommending_state"] for r in got["ICCPR-OP1"]) == ["ARG", "ESP"]
+    for r in got["ICCPR-OP1"]:
+        assert (r["ask"], r["response"], r["acted"]) == ("join", "noted", False)
+        assert "action" not in r
+    # the same rows as of 1990, before the denunciation, are left out: the review was in 2010
+    assert rows(kg, state="JAM", as_of="1990-01-01") == []
+
+
 def test_each_recommendation_and_instrument_once(kg):
     everything = rows(kg)
     pairs = [(r["recommendation"], r["instrument"]) for r in everything]
-    assert len(pairs) == len(set(pairs)) == 31
+    assert len(pairs) == len(set(pairs)) == 34
     # Japan: "Ratify the OP-CAT and the OP-CEDAW" is two rows, one recommendation
     assert sum(1 for r in everything if r["text"] == "Ratify the OP-CAT and the OP-CEDAW") == 2
 
@@ -212,10 +224,11 @@ def test_threads(kg):
 
 
 def test_asks_are_recorded_in_the_inferred_graph_of_every_build(kg):
-    # one per (recommendation, instrument, ask): the 31 rows, and a second ask of the same instrument
-    # in two of them (Andorra: "Sign and ratify" C111; Chile: ratify CPED and recognise the
-    # competence of its Committee), where the row shows the further step, join
-    assert kg.manifest["treaty_asks"] == 31 + 2
+    # one per (recommendation, instrument, ask): the 34 rows, and a second ask of the same instrument
+    # in three of them (Andorra: "Sign and ratify" C111; Jamaica: "Sign and ratify" ICCPR-OP1;
+    # Chile: ratify CPED and recognise the competence of its Committee), where the row shows the
+    # further step, join
+    assert kg.manifest["treaty_asks"] == 34 + 3
     assert {(r["instrument"], r["ask"]) for r in rows(kg, state="CHL")} == {("CPED", "join"), ("OP-CEDAW", "join")}
     n = kg.store.query("""SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/hrkg/graph/inferred> {
         ?rec <https://w3id.org/hrkg/ontology#asksFor> ?ask } }""")
