@@ -90,7 +90,8 @@ class CodeIndex:
     ``entries``: {kind: [(iri, code, [code, alias, name, ...]), ...]}, members in IRI order, each
     one's values in KEY_PROPERTY_IRIS order (the first resource to claim a name keeps it; a code
     always wins over another resource's label). ``from_graph`` reads them from an rdflib graph,
-    ``from_store`` from a pyoxigraph store in one query (a query need not load rdflib's graph API).
+    ``from_store`` from a pyoxigraph store and ``from_select`` from any SPARQL engine, such as a
+    remote endpoint (a query need not load rdflib's graph API).
     """
 
     def __init__(self, entries):
@@ -128,9 +129,16 @@ class CodeIndex:
 
     @classmethod
     def from_store(cls, store, graphs=None):
-        """From a pyoxigraph store (``graphs``: the default graph list to read, e.g. query_graphs()),
-        in two flat queries joined here (one query joining them took 4 times as long)."""
+        """From a pyoxigraph store (``graphs``: the default graph list to read, e.g. query_graphs())."""
         options = {"default_graph": graphs} if graphs else {}
+        return cls.from_select(lambda text: store.query(text, **options))
+
+    @classmethod
+    def from_select(cls, select):
+        """From any SPARQL engine: ``select(text)`` runs a SELECT and returns its rows, each a
+        sequence of pyoxigraph terms in the order of the SELECT's variables (a store's solutions, a
+        remote endpoint's parsed results). Two flat queries joined here (one query joining them
+        took 4 times as long on a store)."""
         kinds_of = {}
         for kind, classes in KIND_CLASS_IRIS.items():
             for c in classes:
@@ -138,20 +146,24 @@ class CodeIndex:
         found = {}   # kind -> iri -> code (the least, should a resource have two)
         members = (f"SELECT ?class ?s ?code WHERE {{ VALUES ?class {{ {' '.join(f'<{c}>' for c in kinds_of)} }} "
                    f"?s a ?class ; <{_H}code> ?code . FILTER(isIRI(?s)) }}")
-        for row in store.query(members, **options):
-            iri, code = row["s"].value, row["code"].value
-            for kind in kinds_of[row["class"].value]:
+        for row in select(members):
+            cls_, iri, code = row[0].value, row[1].value, row[2].value
+            for kind in kinds_of[cls_]:
                 known = found.setdefault(kind, {})
                 if iri not in known or code < known[iri]:
                     known[iri] = code
         index = {p: i for i, p in enumerate(KEY_PROPERTY_IRIS)}
         values = {}   # iri -> {(property index, value)}
         names = f"SELECT ?s ?p ?value WHERE {{ VALUES ?p {{ {' '.join(f'<{p}>' for p in index)} }} ?s ?p ?value }}"
-        for row in store.query(names, **options):
-            values.setdefault(row["s"].value, set()).add((index[row["p"].value], row["value"].value))
+        for row in select(names):
+            values.setdefault(row[0].value, set()).add((index[row[1].value], row[2].value))
         return cls({kind: [(iri, code, [v for _, v in sorted(values.get(iri, ()))])
                            for iri, code in sorted(known.items())]
                     for kind, known in found.items()})
+
+    def is_empty(self):
+        """True when no resource of any kind has a code (a graph without hrkg's data)."""
+        return not any(self._codes.values())
 
     def kinds(self):
         return tuple(self._keys)

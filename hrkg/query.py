@@ -32,8 +32,8 @@ from .resources import bundle_files
 
 XSD = PREFIX_IRIS["xsd"]
 
-PARAM_TYPES = ("state", "instrument", "group", "body", "organization", "cycle", "mandate", "date", "integer",
-               "string")
+CODE_TYPES = ("state", "instrument", "group", "body", "organization", "cycle", "mandate")
+PARAM_TYPES = CODE_TYPES + ("date", "integer", "string")
 _HEADER = re.compile(r"^#\s*(title|description|param|example):\s?(.*)$")
 _CONTINUATION = re.compile(r"^#\s{2,}(\S.*)$")
 _PARAM = re.compile(r"^(\w+)\s*\(([^)]*)\)\s*:\s*(.*)$")
@@ -192,7 +192,9 @@ def bind_parameters(query, values, codes):
 
     Unknown names, missing required parameters and ill-typed values raise ParameterError;
     unknown codes raise UnknownCodeError. Defaults are applied here; optional parameters without a
-    default stay unbound.
+    default stay unbound. ``codes``: a codes.CodeIndex, or a function that returns one, called
+    only when a parameter is a code, after every other parameter is checked (a remote graph's
+    index costs a round trip, which a misspelt name or a bad date never waits for).
     """
     bindings = {}
     known = [p.name for p in query.parameters]
@@ -203,6 +205,7 @@ def bind_parameters(query, values, codes):
             hint = f"; did you mean {' or '.join(close)}?" if close else ""
             accepted = ", ".join(known) or "none"
             raise ParameterError(f"query {query.name!r} has no parameter {name!r}{hint} (parameters: {accepted})")
+    given = []
     for param in query.parameters:
         raw = values.get(param.name, param.default)
         if raw is None or raw == "":
@@ -210,8 +213,14 @@ def bind_parameters(query, values, codes):
                 raise ParameterError(
                     f"query {query.name!r} needs parameter {param.name!r} ({param.type}): {param.description}")
             continue
-        bindings["_" + param.name] = convert(param, str(raw), codes)
-    return bindings
+        given.append((param, str(raw)))
+    # codes last: every other mistake is found before the code index is read
+    given.sort(key=lambda pair: pair[0].type in CODE_TYPES)
+    for param, raw in given:
+        if callable(codes) and param.type in CODE_TYPES:
+            codes = codes()
+        bindings["_" + param.name] = convert(param, raw, codes)
+    return {name: bindings[name] for name in ("_" + p.name for p in query.parameters) if name in bindings}
 
 
 def convert(param, raw, codes):
@@ -232,8 +241,8 @@ class Result:
     """Rows of a SELECT (``vars`` and tuples of RDF terms or None), a boolean for ASK, or an
     rdflib Graph for CONSTRUCT and DESCRIBE.
 
-    ``terms`` holds the rows as the engine gave them (pyoxigraph terms from the store, rdflib
-    terms from a remote endpoint); the result formats read those. ``rows`` holds them as rdflib
+    ``terms`` holds the rows as pyoxigraph gave them (from the store, or parsed from a remote
+    endpoint's answer); the result formats read those. ``rows`` holds them as rdflib
     terms, converted (and rdflib imported) when first asked for."""
 
     def __init__(self, vars, rows, boolean=None, graph=None):
@@ -386,31 +395,37 @@ def run_sparql_store(store, text, bindings=None, *, default_graph=None, max_trip
     WHERE group (inline_bindings). ``max_triples``: a CONSTRUCT or DESCRIBE stops once it has one
     more distinct triple than that (the caller truncates and says so). SELECT rows hold pyoxigraph
     terms (Result.rows gives rdflib ones)."""
-    import pyoxigraph as ox
     options = {"default_graph": default_graph or query_graphs()}
     if default_graph is None and "FROM" in sparql_keywords(text):
         options = {}   # FROM / FROM NAMED: the query's own dataset, as SPARQL defines (FROM <none> is empty)
     try:
-        res = store.query(inline_bindings(text, bindings), prefixes=_PREFIX_TEXT, **options)
-        if isinstance(res, ox.QueryBoolean):
-            return Result([], [], bool(res))
-        if isinstance(res, ox.QueryTriples):
-            from rdflib import Graph
-            from .terms import to_rdflib
-            graph = Graph()
-            for t in res:
-                graph.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
-                if max_triples is not None and len(graph) > max_triples:
-                    break
-            return Result([], [], graph=graph)
-        variables = [v.value for v in res.variables]
-        width = range(len(variables))
-        rows = [tuple(solution[i] for i in width) for solution in res]
+        return to_result(store.query(inline_bindings(text, bindings), prefixes=_PREFIX_TEXT, **options),
+                         max_triples=max_triples)
     except SyntaxError as exc:
         raise QueryError(f"SPARQL error: syntax {exc}") from None
     except (OSError, ValueError, RuntimeError, TypeError) as exc:
         raise QueryError(f"SPARQL error: {exc}") from None
-    return Result(variables, rows)
+
+
+def to_result(answer, *, max_triples=None):
+    """A Result from what pyoxigraph answers or parses: a QueryBoolean, QuerySolutions, or triples
+    (QueryTriples, or the quads of ``pyoxigraph.parse``), which become an rdflib Graph of at most
+    ``max_triples`` + 1 distinct triples."""
+    import pyoxigraph as ox
+    if isinstance(answer, ox.QueryBoolean):
+        return Result([], [], bool(answer))
+    if not isinstance(answer, ox.QuerySolutions):
+        from rdflib import Graph
+        from .terms import to_rdflib
+        graph = Graph()
+        for t in answer:
+            graph.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
+            if max_triples is not None and len(graph) > max_triples:
+                break
+        return Result([], [], graph=graph)
+    variables = [v.value for v in answer.variables]
+    width = range(len(variables))
+    return Result(variables, [tuple(solution[i] for i in width) for solution in answer])
 
 
 _PREFIX_TEXT = PREFIX_IRIS
