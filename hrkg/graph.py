@@ -1,33 +1,91 @@
-"""KnowledgeGraph: the small facade over one pyoxigraph store and the stored queries.
+"""KnowledgeGraph: the small facade over one backend that answers SPARQL, and the stored queries.
 
-Every KnowledgeGraph is a store filled by build.fill: in memory (``KnowledgeGraph.open``: the
-bundled data plus files given for one run, the library, the tests) or on disk
-(``KnowledgeGraph.open_store``: what ``hrkg build`` made). Queries, validation and exports read
-the same layout either way (see build.py): the default graph the queries see, one named graph
-per input file, the inferred graph apart.
+A backend has two methods: ``run(text, bindings=None, *, max_triples=None)`` answers query text
+with parameter bindings as a query.Result, and ``code_index()`` gives the codes.CodeIndex of the
+graph it holds. There are two:
+
+- ``LocalBackend``: a pyoxigraph store filled by build.fill, in memory (``KnowledgeGraph.open``:
+  the bundled data plus files given for one run, the library, the tests) or on disk
+  (``KnowledgeGraph.open_store``: what ``hrkg build`` made). Queries, validation and exports read
+  the same layout either way (see build.py): the default graph the queries see, one named graph
+  per input file, the inferred graph apart.
+- ``remote.Endpoint``: a SPARQL 1.1 endpoint the graph was published to
+  (``KnowledgeGraph.remote(url)``); it answers ``query`` and ``sparql`` and never opens, builds or
+  reads the local store. Validation, export and the rdflib views need the local store.
+
+Either way parameters are checked by query.bind_parameters and codes resolve through the code
+index of the graph that answers.
 """
 import sys
 from functools import cached_property
 from pathlib import Path
 
-from .errors import StoreError
+from .errors import StoreError, UsageError
 from .load import INFERRED_IRI as INFERRED, file_of_graph
 from .progress import Progress
-from .query import QueryCatalog, bind_parameters, run_sparql_store
+from .query import QueryCatalog, bind_parameters, query_graphs, run_sparql_store
+
+
+class LocalBackend:
+    """The local backend: a pyoxigraph store laid out by build.fill."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def run(self, text, bindings=None, *, max_triples=None):
+        return run_sparql_store(self.store, text, bindings, max_triples=max_triples)
+
+    def code_index(self):
+        from .codes import CodeIndex
+        return CodeIndex.from_store(self.store, query_graphs())
+
+    def close(self):
+        pass
 
 
 class KnowledgeGraph:
     """The graph in a pyoxigraph ``store`` described by ``manifest`` (build.fill's counts and the
-    inputs), with the stored queries.
+    inputs), or on a remote ``backend`` (``KnowledgeGraph.remote``), with the stored queries.
 
     >>> kg = KnowledgeGraph.open()                                 # doctest: +SKIP
     >>> kg.query("treaty-status", {"state": "VNM"}).as_dicts()[0]  # doctest: +SKIP
     """
 
-    def __init__(self, store, manifest, *, queries=None):
-        self.store = store
-        self.manifest = manifest
+    def __init__(self, store=None, manifest=None, *, queries=None, backend=None):
+        if (store is None) == (backend is None):
+            raise TypeError("KnowledgeGraph needs a store or a backend")
+        self._store = store
+        self.backend = backend or LocalBackend(store)
+        self.manifest = manifest if manifest is not None else {}
         self.catalog = queries or QueryCatalog()
+
+    @classmethod
+    def remote(cls, url, *, timeout=60.0, client=None, queries=None):
+        """The graph published on the SPARQL 1.1 endpoint ``url`` (see remote.publish): ``query``
+        and ``sparql`` answer there, codes resolve through the endpoint's own graph (read once, on
+        the first code parameter), and nothing local is opened or built. ``timeout`` in seconds per
+        request; ``client``: an httpx.Client to share. UsageError for a URL that is not http(s);
+        RemoteError (exit 3) when the endpoint is unreachable, times out or fails."""
+        from .remote import Endpoint
+        return cls(queries=queries, backend=Endpoint(url, timeout=timeout, client=client))
+
+    def close(self):
+        """Release what the backend holds open (a remote endpoint's HTTP connection)."""
+        self.backend.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @property
+    def store(self):
+        """The pyoxigraph store (UsageError on a remote graph, which has none)."""
+        if self._store is None:
+            raise UsageError(f"the graph on {getattr(self.backend, 'url', self.backend)} is remote: it answers query and sparql; "
+                             "validation, export, statistics and search need the local store")
+        return self._store
 
     @classmethod
     def open(cls, paths=None, *, include_bundle=True, include_ontology=False, reason=True, queries=None,
@@ -145,20 +203,19 @@ class KnowledgeGraph:
 
     @cached_property
     def codes(self):
-        from .codes import CodeIndex
-        from .query import query_graphs
-        return CodeIndex.from_store(self.store, query_graphs())
+        """The codes.CodeIndex of the graph (read from the backend on first use)."""
+        return self.backend.code_index()
 
     # -- steps -------------------------------------------------------------------------
     def query(self, name, params=None):
         """Run stored query ``name`` with string parameters; returns a query.Result."""
         stored = self.catalog.get(name)
-        bindings = bind_parameters(stored, dict(params or {}), self.codes)
-        return run_sparql_store(self.store, stored.text, bindings)
+        bindings = bind_parameters(stored, dict(params or {}), lambda: self.codes)
+        return self.backend.run(stored.text, bindings)
 
     def sparql(self, text, *, max_triples=None):
         """Any SPARQL query; a CONSTRUCT or DESCRIBE stops after ``max_triples`` + 1 triples."""
-        return run_sparql_store(self.store, text, max_triples=max_triples)
+        return self.backend.run(text, max_triples=max_triples)
 
     def validate(self, shapes=None, *, include_inferred=False, engine="compiled"):
         """SHACL-validate what every input file asserts (plus the inferred triples if asked), and
@@ -171,6 +228,7 @@ class KnowledgeGraph:
         fast at world scale) or "pyshacl" (the reference it is tested against).
         """
         import pyoxigraph as ox
+        store = self.store   # UsageError on a remote graph
         # every file's claims: their union, which is the default graph exactly when no fact had two
         # values (then one graph, two to three times faster than a list of them)
         if self.manifest.get("discrepancies", 1) == 0:
@@ -189,7 +247,7 @@ class KnowledgeGraph:
             report = validate(data, shapes, file_of=self.file_of())
         else:
             from .shacl_sparql import validate_store
-            report = validate_store(self.store, shapes, data_graphs=graphs, file_of=self.file_of())
+            report = validate_store(store, shapes, data_graphs=graphs, file_of=self.file_of())
         conflicts = self.query("discrepancies")
         report.add_discrepancies([dict(zip(conflicts.vars, row)) for row in conflicts.rows])
         report.add_rewritten_literals(self.manifest.get("rewritten_literals", []))
@@ -202,12 +260,14 @@ class KnowledgeGraph:
         """The graph as text in ``fmt`` (see export.py), one named graph per file in TriG/N-Quads."""
         import io
         from .export import export_graph
+        self.store   # UsageError on a remote graph
         out = io.BytesIO()
         export_graph(self, fmt, out, include_inferred=include_inferred, jsonld_context=jsonld_context)
         return out.getvalue().decode("utf-8")
 
     def stats(self):
         """Counts a user wants at a glance."""
+        self.store   # UsageError on a remote graph (its manifest is unknown)
         rows = {"files": len(self.manifest["graphs"]),
                 "asserted triples": self.manifest["asserted_triples"],
                 "inferred triples": self.manifest["inferred_triples"],

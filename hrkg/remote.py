@@ -1,37 +1,37 @@
-"""Remote engines: run stored queries on any SPARQL 1.1 endpoint, and publish the graph to one
+"""Remote engines: the stored queries on any SPARQL 1.1 endpoint, and publishing the graph to one
 through the SPARQL 1.1 Graph Store HTTP Protocol.
 
-For users who outgrow one machine: Oxigraph server, Fuseki, Virtuoso, GraphDB. Parameters are
-checked locally exactly as for a local query (codes resolve through the local graph) and reach the
-endpoint as RDF terms in a ``VALUES`` block (query.inline_bindings, rendered by ``term.n3()``),
-never as spliced text. Results come back as a query.Result of rdflib terms, so every output
-format works.
+For users who outgrow one machine: Oxigraph server, Fuseki, Virtuoso, GraphDB. ``Endpoint`` is the
+remote backend of ``KnowledgeGraph.remote(url)`` (graph.py): the graph lives on the endpoint,
+nothing is read from or built in the local store. Parameters are checked as for a local query
+(query.bind_parameters); codes resolve through the code index read from the endpoint itself, once
+per KnowledgeGraph (codes.CodeIndex.from_select: two queries). Values reach the endpoint as RDF
+terms in a ``VALUES`` block (query.inline_bindings, written by pyoxigraph), never as spliced text.
+Results are parsed by pyoxigraph into a query.Result of pyoxigraph terms, as locally, so every
+output format prints the same.
 
 ``publish`` PUTs one named graph per source file, named as locally (load.graph_name), plus the
-inferred triples in ``https://w3id.org/hrkg/graph/inferred``: remote engines do not run hrkg's
-OWL RL rules, and the stored queries rely on them. The endpoint's default graph must be the union
-of its named graphs (Oxigraph: ``oxigraph serve --union-default-graph``); ``publish`` checks it.
+inferred triples in ``https://w3id.org/hrkg/graph/inferred``, then what the stored queries read to
+the default graph: remote engines do not run hrkg's OWL RL rules, and the stored queries rely on
+them.
 """
-import io
 import re
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-from rdflib import Graph, URIRef
+import pyoxigraph as ox
 
 from .errors import QueryError, RemoteError, UsageError
-from .load import DISCREPANCY_GRAPH, GRAPH_BASE, INFERRED_GRAPH
-from .namespaces import PREFIXES
-from .query import Result, bind_parameters, inline_bindings
+from .load import DISCREPANCY_IRI, GRAPH_BASE, INFERRED_IRI
+from .namespaces import PREFIX_IRIS
+from .query import bind_parameters, inline_bindings, to_result
 
 DEFAULT_TIMEOUT = 60.0
 SELECT_ACCEPT = "application/sparql-results+json"
 # SELECT and ASK answer with JSON results; CONSTRUCT and DESCRIBE with a graph
 QUERY_ACCEPT = f"{SELECT_ACCEPT}, application/n-triples;q=0.9, text/turtle;q=0.8"
-_GRAPH_TYPES = {"application/n-triples": "nt", "text/plain": "nt", "text/turtle": "turtle",
-                "application/rdf+xml": "xml", "application/ld+json": "json-ld"}
 
 
 def _check_url(url, what):
@@ -42,19 +42,43 @@ def _check_url(url, what):
 
 
 class Endpoint:
-    """A SPARQL 1.1 Protocol query endpoint at ``url``.
+    """A SPARQL 1.1 Protocol query endpoint at ``url``, and the remote backend of KnowledgeGraph
+    (the local one is graph.LocalBackend): ``run`` answers query text with parameter bindings,
+    ``code_index`` reads the codes the endpoint's graph holds.
 
     Raises RemoteError (exit 3) when it cannot be reached, times out or fails, and QueryError
-    (exit 2) when it rejects the query as bad (HTTP 400).
+    (exit 2) when it rejects the query as bad (HTTP 400). Without ``client``, one httpx client is
+    made on the first request and kept for the next ones until ``close()``.
     """
 
     def __init__(self, url, *, timeout=DEFAULT_TIMEOUT, client=None):
         self.url = _check_url(url, "SPARQL endpoint")
         self.timeout = timeout
-        self._client = client
+        self._client, self._own_client = client, client is None
 
-    def query(self, text):
-        """Send the query (hrkg's prefixes predeclared, as locally) and return a Result."""
+    def __repr__(self):
+        return f"Endpoint({self.url!r})"
+
+    def run(self, text, bindings=None, *, max_triples=None):
+        """``text`` with ``bindings`` {"_name": term} in a VALUES block in every WHERE group (as
+        locally: query.inline_bindings), sent with query()."""
+        return self.query(inline_bindings(text, bindings), max_triples=max_triples)
+
+    def code_index(self):
+        """The codes and names of the graph on the endpoint (two SELECTs)."""
+        from .codes import CodeIndex
+        index = CodeIndex.from_select(lambda text: self.query(text).terms)
+        if index.is_empty():
+            raise RemoteError(f"SPARQL endpoint {self.url} holds no hrkg codes in its default graph (no state, "
+                              f"instrument or group with an hrkg:code), so it cannot resolve codes such as "
+                              f"state=VNM; publish the graph there with 'hrkg publish --endpoint {self.url}'")
+        return index
+
+    def query(self, text, *, max_triples=None):
+        """Send the query (hrkg's prefixes predeclared, as locally) and return a Result of
+        pyoxigraph terms (a CONSTRUCT's graph stops after ``max_triples`` + 1 triples)."""
+        if self._client is None:
+            self._client = httpx.Client(timeout=self.timeout)
         response = _send(self._client, "POST", self.url, what="SPARQL endpoint", timeout=self.timeout,
                          data={"query": with_prefixes(text)}, headers={"Accept": QUERY_ACCEPT})
         if response.status_code == 400:
@@ -63,53 +87,56 @@ class Endpoint:
         media = response.headers.get("content-type", "").split(";")[0].strip().lower()
         if media in (SELECT_ACCEPT, "application/json"):
             return parse_json_results(response.content, self.url)
-        if media in _GRAPH_TYPES:
-            graph = Graph()
-            try:
-                graph.parse(data=response.content, format=_GRAPH_TYPES[media])
-            except Exception as exc:
-                raise RemoteError(f"SPARQL endpoint {self.url} sent an unreadable {media} graph: {exc}") from None
-            return Result([], [], graph=graph)
-        raise RemoteError(f"SPARQL endpoint {self.url} answered with {media or 'no content type'}, "
-                          f"not SPARQL JSON results or RDF")
+        graph_format = ox.RdfFormat.from_media_type(media) if media else None
+        if graph_format is None:
+            raise RemoteError(f"SPARQL endpoint {self.url} answered with {media or 'no content type'}, "
+                              f"not SPARQL JSON results or RDF")
+        try:
+            return to_result(ox.parse(response.content, graph_format), max_triples=max_triples)
+        except (SyntaxError, ValueError, OSError) as exc:
+            raise RemoteError(f"SPARQL endpoint {self.url} sent an unreadable {media} graph: {exc}") from None
+
+    def close(self):
+        """Close the HTTP client this endpoint made (not one it was given)."""
+        if self._own_client and self._client is not None:
+            self._client.close()
+            self._client = None
 
 
 def parse_json_results(content, url="endpoint"):
-    """W3C SPARQL 1.1 Query Results JSON as a Result of rdflib terms (None where unbound)."""
-    from rdflib.plugins.sparql.results.jsonresults import JSONResultParser
+    """W3C SPARQL 1.1 Query Results JSON as a Result of pyoxigraph terms (None where unbound)."""
     try:
-        parsed = JSONResultParser().parse(io.BytesIO(content))
-    except Exception as exc:
+        return to_result(ox.parse_query_results(content, ox.QueryResultsFormat.JSON))
+    except (SyntaxError, ValueError, OSError) as exc:
         raise RemoteError(f"SPARQL endpoint {url} sent unreadable JSON results: {exc}") from None
-    if parsed.type == "ASK":
-        return Result([], [], bool(parsed.askAnswer))
-    variables = [str(v) for v in parsed.vars]
-    rows = [tuple(row.get(v) for v in parsed.vars) for row in parsed.bindings]
-    return Result(variables, rows)
 
 
 def with_prefixes(text):
     """``text`` with a PREFIX declaration for each of hrkg's prefixes it uses but does not declare:
-    local queries get them from rdflib's initNs, a remote engine only from the text."""
+    local queries get them from the engine's predeclared prefixes, a remote engine only from the text."""
     declared = {m.lower() for m in re.findall(r"(?i)\bPREFIX\s+([A-Za-z][\w.-]*|)\s*:", text)}
     # on the query's first line, so the endpoint's error messages keep the user's line numbers
-    head = "".join(f"PREFIX {p}: <{ns}> " for p, ns in PREFIXES.items()
+    head = "".join(f"PREFIX {p}: <{ns}> " for p, ns in PREFIX_IRIS.items()
                    if p.lower() not in declared and re.search(rf"(?<![\w.-]){p}:", text))
     return head + text
 
 
 def query_stored(kg, endpoint, name, params=None, *, timeout=DEFAULT_TIMEOUT, client=None):
-    """Run stored query ``name`` of ``kg.catalog`` on ``endpoint`` with string ``params``, checked
-    and converted as for ``kg.query`` (codes resolve through ``kg.codes``). Pass an
-    ``httpx.Client`` to reuse one connection across many queries."""
+    """Stored query ``name`` of ``kg.catalog`` on ``endpoint``, its codes resolved through
+    ``kg.codes`` (earlier versions' API; ``KnowledgeGraph.remote(endpoint).query(name, params)``
+    resolves them on the endpoint and needs no local graph)."""
     stored = kg.catalog.get(name)
     bindings = bind_parameters(stored, dict(params or {}), kg.codes)
-    return Endpoint(endpoint, timeout=timeout, client=client).query(inline_bindings(stored.text, bindings))
+    return Endpoint(endpoint, timeout=timeout, client=client).run(stored.text, bindings)
 
 
 def query_text(endpoint, text, *, timeout=DEFAULT_TIMEOUT, client=None):
-    """Run any SPARQL query on ``endpoint``."""
-    return Endpoint(endpoint, timeout=timeout, client=client).query(text)
+    """Run any SPARQL query on ``endpoint`` (one request)."""
+    sparql = Endpoint(endpoint, timeout=timeout, client=client)
+    try:
+        return sparql.query(text)
+    finally:
+        sparql.close()
 
 
 # ---- publishing -------------------------------------------------------------------------------
@@ -163,7 +190,6 @@ def publish(kg, endpoint, *, graph_store=None, include_inferred=True, replace=Fa
     removed file; the inferred graph when it is left out) are deleted; other graphs are never
     touched. Returns a PublishSummary; RemoteError when the server cannot be reached or refuses.
     """
-    import pyoxigraph as ox
     store = _check_url(graph_store, "Graph Store") if graph_store else default_graph_store(endpoint)
     if client is None:  # one connection for every request
         with httpx.Client(timeout=timeout) as client:
@@ -171,26 +197,26 @@ def publish(kg, endpoint, *, graph_store=None, include_inferred=True, replace=Fa
                            replace=replace, progress=progress, timeout=timeout, client=client)
     say = progress or (lambda message: None)
     sparql = Endpoint(endpoint, timeout=timeout, client=client)
-    names = [URIRef(name) for name in kg.manifest["graphs"]] + ([INFERRED_GRAPH] if include_inferred else [])
+    names = list(kg.manifest["graphs"]) + ([INFERRED_IRI] if include_inferred else [])
     if kg.manifest.get("discrepancies"):   # what the discrepancies query reads (build.reconcile)
-        names.append(DISCREPANCY_GRAPH)
+        names.append(DISCREPANCY_IRI)
     summary = PublishSummary(graph_store=store)
     started = time.perf_counter()
     on_server = _graphs_on_server(sparql)
     if not replace:
-        clash = sorted(str(name) for name in names if str(name) in on_server)
+        clash = sorted(name for name in names if name in on_server)
         if clash:
             more = f" and {len(clash) - 1} more" if len(clash) > 1 else ""
             raise UsageError(f"graph <{clash[0]}>{more} already on {endpoint}; "
                              "use --replace to overwrite them")
-    query_graph = [ox.DefaultGraph()] + ([ox.NamedNode(str(INFERRED_GRAPH))] if include_inferred else [])
-    uploads = [(name, [ox.NamedNode(str(name))]) for name in names] + [(None, query_graph)]
+    query_graph = [ox.DefaultGraph()] + ([ox.NamedNode(INFERRED_IRI)] if include_inferred else [])
+    uploads = [(name, [ox.NamedNode(name)]) for name in names] + [(None, query_graph)]
     for index, (name, sources) in enumerate(uploads, 1):
         body = b"".join(kg.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g) for g in sources)
         size = body.count(b"\n")
         t0 = time.perf_counter()
         response = _send(client, "PUT", store, what="Graph Store", timeout=timeout, content=body,
-                         params={"graph": str(name)} if name is not None else {"default": ""},
+                         params={"graph": name} if name is not None else {"default": ""},
                          headers={"Content-Type": "application/n-triples; charset=utf-8"})
         _raise_for_status(response, "Graph Store", store, hint=True)
         if name is None:
@@ -201,7 +227,7 @@ def publish(kg, endpoint, *, graph_store=None, include_inferred=True, replace=Fa
         say(f"[{index}/{len(uploads)}] {_short(name) if name is not None else 'default graph'}: {size:,} triples "
             f"({time.perf_counter() - t0:.2f} s)")
     if replace:
-        ours = {str(name) for name in names}
+        ours = set(names)
         for stale in sorted(g for g in on_server if g.startswith(GRAPH_BASE) and g not in ours):
             response = _send(client, "DELETE", store, what="Graph Store", timeout=timeout,
                              params={"graph": stale})
@@ -209,8 +235,8 @@ def publish(kg, endpoint, *, graph_store=None, include_inferred=True, replace=Fa
                 _raise_for_status(response, "Graph Store", store)
             summary.removed.append(stale)
             say(f"removed stale graph {_short(stale)}")
-    seen = sparql.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").rows
-    summary.default_seen = int(seen[0][0]) if seen else None
+    seen = sparql.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").terms
+    summary.default_seen = int(seen[0][0].value) if seen else None
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -218,11 +244,11 @@ def publish(kg, endpoint, *, graph_store=None, include_inferred=True, replace=Fa
 def _graphs_on_server(sparql):
     """IRIs of the named graphs the endpoint holds (``GRAPH ?g {}`` lists them without a scan)."""
     result = sparql.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
-    return {str(row[0]) for row in result.rows if isinstance(row[0], URIRef)}
+    return {row[0].value for row in result.terms if isinstance(row[0], ox.NamedNode)}
 
 
 def _short(name):
-    return str(name)[len(GRAPH_BASE):] if str(name).startswith(GRAPH_BASE) else str(name)
+    return name[len(GRAPH_BASE):] if name.startswith(GRAPH_BASE) else name
 
 
 # ---- HTTP -------------------------------------------------------------------------------------
