@@ -134,13 +134,22 @@ def cmd_queries(args, out):
     return 0
 
 
+def _remote(args):
+    """With --endpoint, the graph on that SPARQL endpoint (never the local store); else None."""
+    if not args.endpoint:
+        return None
+    local = [option for option, given in (("--data", args.data), ("--store", args.store), ("--rebuild", args.rebuild))
+             if given]
+    if local:
+        raise UsageError(f"{' and '.join(local)} cannot be combined with --endpoint: the query runs on the "
+                         f"endpoint's graph, not on a local one")
+    return KnowledgeGraph.remote(args.endpoint, timeout=args.timeout)
+
+
 def cmd_query(args, out):
-    kg = _open(args)
-    if args.endpoint:
-        from .remote import query_stored
-        result = query_stored(kg, args.endpoint, args.name, _params(args.params), timeout=args.timeout)
-    else:
-        result = kg.query(args.name, _params(args.params))
+    params = _params(args.params)
+    with _remote(args) or _open(args) as kg:
+        result = kg.query(args.name, params)
     out.write(format_result(result, args.format).rstrip("\n") + "\n")
     return 0
 
@@ -159,11 +168,8 @@ def cmd_sparql(args, out):
         text = args.query
     else:
         raise UsageError("give a query text, '-' for standard input, or -f FILE")
-    if args.endpoint:
-        from .remote import query_text
-        result = query_text(args.endpoint, text, timeout=args.timeout)
-    else:
-        result = _open(args).sparql(text)
+    with _remote(args) or _open(args) as kg:
+        result = kg.sparql(text)
     out.write(format_result(result, args.format).rstrip("\n") + "\n")
     return 0
 
@@ -370,7 +376,8 @@ def build_parser():
     p.add_argument("name", help="stored query name (see 'hrkg queries')")
     p.add_argument("params", nargs="*", metavar="KEY=VALUE", help="parameters, e.g. state=VNM as_of=2015-01-01")
     p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
-    remote(p, "run it on this SPARQL 1.1 endpoint instead of locally (parameters are still checked locally)")
+    remote(p, "run it on the graph published to this SPARQL 1.1 endpoint (see 'hrkg publish'), "
+              "resolving codes there; the local store is not used")
     quiet(p)
     common(p)
     p.set_defaults(func=cmd_query)
@@ -389,7 +396,7 @@ def build_parser():
     p.add_argument("query", nargs="?", help="the query text, or '-' to read standard input")
     p.add_argument("-f", "--file", help="read the query from FILE")
     p.add_argument("--format", choices=FORMATS, default="table")
-    remote(p, "run it on this SPARQL 1.1 endpoint instead of locally")
+    remote(p, "run it on this SPARQL 1.1 endpoint instead of locally (the local store is not used)")
     quiet(p)
     common(p)
     p.set_defaults(func=cmd_sparql)

@@ -1,6 +1,10 @@
 """Remote engines: a real Oxigraph server (the ``oxigraph`` command of the test extra) receives the
-graph through ``hrkg publish`` and must answer every stored query with the same rows as rdflib."""
+graph through ``hrkg publish`` and, as ``KnowledgeGraph.remote`` / ``hrkg query --endpoint``, must
+answer every stored query with the same rows as the local store, resolving codes on the server and
+never opening, building or reading the local store."""
 import io
+import json
+import os
 import re
 import shutil
 import socket
@@ -9,13 +13,13 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from types import SimpleNamespace
 
 import httpx
 import pytest
 
 from hrkg import KnowledgeGraph, cli, remote
 from hrkg.errors import RemoteError, UsageError
+from hrkg.importer import import_files
 from hrkg.load import GRAPH_BASE, INFERRED_GRAPH
 from hrkg.query import FORMATS, QueryCatalog, bind_parameters, python_value, run_sparql
 
@@ -62,6 +66,28 @@ def _start_oxigraph(tmp_path_factory, *, union):
 def server(tmp_path_factory):
     process, base, log = _start_oxigraph(tmp_path_factory, union=False)
     yield base
+    process.terminate()
+    process.wait(timeout=10)
+    log.close()
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+FOLLOWUP_MAP = ["state=To", "recommending_state=From", "text=Text", "response=Response", "action=Action",
+                "themes=Issue", "session=Session"]
+
+
+@pytest.fixture(scope="module")
+def rich(tmp_path_factory):
+    """(local graph, its endpoint) for the stored queries that answer nothing on the bundled data:
+    29 real UPR recommendations (tests/fixtures/followup, imported as test_followup.py does) for
+    recommendations and the follow-up queries, and facts restated with other values
+    (tests/fixtures/overlap) for discrepancies; published in-process to a second server."""
+    process, base, log = _start_oxigraph(tmp_path_factory, union=False)
+    upr = tmp_path_factory.mktemp("rich") / "upr.nt"
+    import_files("upr", [FIXTURES / "followup" / "upr-sessions-1-9-excerpt.csv"], upr, field_map=FOLLOWUP_MAP)
+    kg = KnowledgeGraph.open([upr, FIXTURES / "overlap" / "restated.ttl"])
+    remote.publish(kg, f"{base}/query")
+    yield kg, f"{base}/query"
     process.terminate()
     process.wait(timeout=10)
     log.close()
@@ -177,25 +203,58 @@ def test_default_graph_store_sits_beside_the_query_endpoint():
 
 # ---- stored queries: same rows remotely as locally ----------------------------------------------
 
+def _concatenated(stored):
+    """The columns a stored query builds with GROUP_CONCAT, whose order SPARQL leaves to the engine
+    (an in-memory store and a server's disk store list a recommendation's themes in different orders)."""
+    return set(re.findall(r"GROUP_CONCAT\((?:[^()]|\([^()]*\))*\)\s+AS\s+\?(\w+)", stored.text, re.IGNORECASE))
+
+
+def _comparable(result, concatenated):
+    """_rows(), with the values of GROUP_CONCAT columns as sorted tuples of their items."""
+    def value(var, term):
+        v = None if term is None else python_value(term)
+        return tuple(sorted(v.split(", "))) if var in concatenated and isinstance(v, str) else v
+    return Counter(tuple(value(var, t) for var, t in zip(result.vars, row)) for row in result.rows)
+
+
+def _compare(local_kg, endpoint, names):
+    """{query: local rows compared} and the differences, for each example and required-only
+    parameter set; the remote side is KnowledgeGraph.remote, codes resolved on the endpoint."""
+    rows_compared, differences = {}, []
+    with KnowledgeGraph.remote(endpoint) as there_kg:
+        for name in names:
+            stored = local_kg.catalog.get(name)
+            for params in _parameter_sets(stored):
+                here = _comparable(local_kg.query(name, params), _concatenated(stored))
+                there = _comparable(there_kg.query(name, params), _concatenated(stored))
+                rows_compared[name] = rows_compared.get(name, 0) + sum(here.values())
+                if here != there:
+                    differences.append((name, params, here - there, there - here))
+    return rows_compared, differences
+
+
+# the bundled data holds review totals only (individual recommendations, which the follow-up
+# queries start from, come from imports), and it agrees with itself, so it has no discrepancies
+EMPTY_ON_THE_BUNDLE = ["discrepancies", "followup-summary", "followup-threads", "recommendation-followup",
+                       "recommendations"]
+
+
 def test_every_stored_query_gives_the_same_rows_on_oxigraph_as_locally(local, published):
     """Locally is what 'hrkg query' answers: the built store. (tests/test_store.py checks the store
     against rdflib's initBindings, which is where the VALUES binding's semantics are pinned down.)"""
     server, _, _ = published
-    local_kg = local
-    rows_compared, differences = {}, []
-    for stored in local_kg.catalog:
-        for params in _parameter_sets(stored):
-            local = _rows(local_kg.query(stored.name, params))
-            there = _rows(remote.query_stored(local_kg, f"{server}/query", stored.name, params))
-            rows_compared[stored.name] = rows_compared.get(stored.name, 0) + sum(local.values())
-            if local != there:
-                differences.append((stored.name, params, local - there, there - local))
+    rows_compared, differences = _compare(local, f"{server}/query", local.catalog.names())
     assert differences == []
-    # the comparison covered real answers of every stored query, not empty ones
-    assert set(rows_compared) == {stored.name for stored in local_kg.catalog}
-    # (the bundled data holds review totals only; individual recommendations come from imports;
-    # and it agrees with itself, so it has no discrepancies)
-    assert sorted(name for name, n in rows_compared.items() if n == 0) == ["discrepancies", "recommendations"]
+    assert set(rows_compared) == set(local.catalog.names())
+    assert sorted(name for name, n in rows_compared.items() if n == 0) == EMPTY_ON_THE_BUNDLE
+
+
+def test_the_queries_empty_on_the_bundle_give_the_same_rows_on_data_where_they_answer(rich):
+    """So the comparison above covers real answers of every stored query, not empty ones."""
+    kg, endpoint = rich
+    rows_compared, differences = _compare(kg, endpoint, EMPTY_ON_THE_BUNDLE)
+    assert differences == []
+    assert [name for name in EMPTY_ON_THE_BUNDLE if rows_compared[name] == 0] == []
 
 
 def test_remote_results_keep_rdf_terms_for_every_output_format(published):
@@ -213,19 +272,94 @@ def test_remote_results_keep_rdf_terms_for_every_output_format(published):
 def test_remote_query_answers_the_facts(local, published):
     server, _, _ = published
     kg = local
-    parties = remote.query_stored(kg, f"{server}/query", "parties", {"instrument": "CAT", "group": "ASEAN"})
+    there = KnowledgeGraph.remote(f"{server}/query")
+    parties = there.query("parties", {"instrument": "CAT", "group": "ASEAN"})
     vnm = [r for r in parties.as_dicts() if r["state"] == "VNM"]
     assert [(r["consented"].isoformat(), r["consent_type"]) for r in vnm] == [("2015-02-05", "ratification")]
-    before = remote.query_stored(kg, f"{server}/query", "treaty-status", {"state": "vietnam", "as_of": "2014-12-31"})
+    before = there.query("treaty-status", {"state": "vietnam", "as_of": "2014-12-31"})
     assert {r["instrument"]: r["status"] for r in before.as_dicts()}["CAT"] == "signatory"
+    # codes resolve through the published graph, read once: the same index as the local store's
+    assert there.codes.codes("state") == kg.codes.codes("state") and there.codes is there.codes
+    assert there.codes.iri("state", "Côte d’Ivoire") == kg.codes.iri("state", "Côte d’Ivoire")
+    # earlier versions' API: codes resolved through a local graph
+    old = remote.query_stored(kg, f"{server}/query", "treaty-status", {"state": "vietnam", "as_of": "2014-12-31"})
+    assert _rows(old) == _rows(before)
+    there.close()
 
 
-def test_parameters_are_checked_locally_before_anything_is_sent():
-    # port 9 (discard) is never contacted: the bad code fails first
-    code, _, err = run(["query", "parties", "instrument=NOPE", "--endpoint", "http://127.0.0.1:9/query"])
-    assert code == 2 and "unknown instrument code 'NOPE'" in err
+def test_a_remote_graph_answers_query_and_sparql_only(published):
+    server, _, _ = published
+    there = KnowledgeGraph.remote(f"{server}/query")
+    assert there.sparql("ASK { state:VNM hrkg:hasConsentedTo instr:CAT }").boolean is True
+    for step in (there.validate, there.stats, lambda: there.export("ttl")):
+        with pytest.raises(UsageError, match=rf"the graph on {server}/query is remote: it answers query and sparql"):
+            step()
+
+
+def test_an_empty_cache_stays_empty(published, tmp_path):
+    """'hrkg query --endpoint' in a fresh process with an empty cache folder and no store: the answer
+    comes from the endpoint (codes too), no store is built or opened, nothing is written, and no
+    rdflib is imported."""
+    server, _, _ = published
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("HRKG_STORE", "XDG_CACHE_HOME")}
+    env.update(HRKG_CACHE_DIR=str(cache), HOME=str(tmp_path / "home"))
+    child = ("import json, sys\nfrom hrkg.cli import main\ncode = main(sys.argv[1:])\n"
+             "print(json.dumps([code, sorted(m for m in sys.modules if m.split('.')[0] in ('rdflib', 'owlrl', "
+             "'pyshacl'))]))")
+    done = subprocess.run([sys.executable, "-c", child, "query", "treaty-status", "state=FRA", "--format", "csv",
+                           "--endpoint", f"{server}/query"], env=env, capture_output=True, text=True, timeout=120)
+    *lines, last = done.stdout.splitlines()
+    assert json.loads(last) == [0, []], done.stderr
+    assert done.stderr == ""
+    assert "CAT,Convention against Torture and Other Cruel, Inhuman or Degrading Treatment or Punishment," \
+           "1985-02-04,1986-02-18,ratification,party," in "\n".join(lines).replace('"', "")
+    assert list(cache.iterdir()) == [] and not (tmp_path / "home").exists()
+
+
+def test_parameters_are_checked_before_anything_is_sent_and_codes_on_the_endpoint(published):
+    # port 9 (discard) is never contacted: a misspelt or missing parameter fails first
     code, _, err = run(["query", "parties", "instrumnet=CAT", "--endpoint", "http://127.0.0.1:9/query"])
     assert code == 2 and "did you mean instrument" in err
+    code, _, err = run(["query", "treaty-status", "--endpoint", "http://127.0.0.1:9/query"])
+    assert code == 2 and "needs parameter 'state'" in err
+    code, _, err = run(["query", "treaty-status", "state=VNM", "as_of=2015-02-30", "--endpoint",
+                        "http://127.0.0.1:9/query"])
+    assert code == 2 and "not a valid calendar date" in err
+    # a code needs the endpoint's graph: resolved there, with suggestions from its names
+    server, _, _ = published
+    code, _, err = run(["query", "parties", "instrument=NOPE", "--endpoint", f"{server}/query"])
+    assert code == 2 and "unknown instrument code 'NOPE'" in err
+    code, out, err = run(["query", "treaty-status", "state=Viet Nam", "--endpoint", f"{server}/query"])
+    assert code == 0 and "2015-02-05" in out
+    code, _, err = run(["query", "parties", "instrument=NOPE", "--endpoint", "http://127.0.0.1:9/query"])
+    assert code == 3 and "cannot connect to SPARQL endpoint http://127.0.0.1:9/query" in err
+
+
+def test_endpoint_and_local_options_do_not_mix(tmp_path):
+    for extra in (["--data", str(tmp_path)], ["--store", str(tmp_path)], ["--rebuild"]):
+        code, _, err = run(["query", "treaty-status", "state=VNM", "--endpoint", "http://127.0.0.1:9/query", *extra])
+        assert code == 2 and f"{extra[0]} cannot be combined with --endpoint" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_endpoint_without_the_graph_says_so(tmp_path_factory):
+    """A server that holds no hrkg data cannot resolve codes: the error names it and says how to
+    publish, instead of calling every code unknown."""
+    process, base, log = _start_oxigraph(tmp_path_factory, union=False)
+    try:
+        code, out, err = run(["query", "treaty-status", "state=VNM", "--endpoint", f"{base}/query"])
+        assert (code, out) == (3, "")
+        assert err == (f"hrkg: error: SPARQL endpoint {base}/query holds no hrkg codes in its default graph (no "
+                       f"state, instrument or group with an hrkg:code), so it cannot resolve codes such as "
+                       f"state=VNM; publish the graph there with 'hrkg publish --endpoint {base}/query'\n")
+        code, out, _ = run(["sparql", "--endpoint", f"{base}/query", "SELECT * WHERE { ?s a hrkg:State }"])
+        assert (code, out) == (0, "s\n-\n(0 rows)\n")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
 
 
 INJECTIONS = [
@@ -247,7 +381,7 @@ def test_a_string_parameter_is_a_literal_remotely_too(kg, published, tmp_path):
         "PREFIX hrkg: <https://w3id.org/hrkg/ontology#>\n"
         "SELECT ?s WHERE { ?s hrkg:code ?_code }\n", encoding="utf-8")
     catalog = QueryCatalog([tmp_path])
-    custom = SimpleNamespace(catalog=catalog, codes=kg.codes)
+    there = KnowledgeGraph.remote(f"{server}/query", queries=catalog)
     stored = catalog.get("by-code")
 
     def local(value):
@@ -255,10 +389,10 @@ def test_a_string_parameter_is_a_literal_remotely_too(kg, published, tmp_path):
 
     expected = Counter({("https://w3id.org/hrkg/id/state/VNM",): 1})
     assert local("VNM") == expected
-    assert _rows(remote.query_stored(custom, f"{server}/query", "by-code", {"code": "VNM"})) == expected
+    assert _rows(there.query("by-code", {"code": "VNM"})) == expected
     for attempt in INJECTIONS:
         assert local(attempt) == Counter(), attempt
-        assert _rows(remote.query_stored(custom, f"{server}/query", "by-code", {"code": attempt})) == Counter(), attempt
+        assert _rows(there.query("by-code", {"code": attempt})) == Counter(), attempt
 
 
 # ---- sparql --endpoint ---------------------------------------------------------------------------
