@@ -136,19 +136,34 @@ def test_export_parses_in_rapper_to_the_same_triples(kg, exports, rapper, tmp_pa
         assert len(ours[None]) == len(theirs[None])
 
 
+def quads_by_graph(text, fmt):
+    """{graph name or None: set of (s, p, o) N-Triples texts} as pyoxigraph reads ``text`` (rdflib
+    reads the same files back in test_export_parses_in_rapper_to_the_same_triples; here only
+    which graph holds what matters, and pyoxigraph reads 60,000 quads in a second)."""
+    import pyoxigraph as ox
+    out = {}
+    for q in ox.parse(text.encode("utf-8"), format=fmt):
+        key = None if isinstance(q.graph_name, ox.DefaultGraph) else q.graph_name.value
+        out.setdefault(key, set()).add((str(q.subject), str(q.predicate), str(q.object)))
+    return out
+
+
 def test_trig_has_one_named_graph_per_source_file(kg, exports):
-    names = set(graphs_of(exported(kg, exports, "trig", False), "trig"))
+    import pyoxigraph as ox
+    names = set(quads_by_graph(exported(kg, exports, "trig", False), ox.RdfFormat.TRIG))
     files = {str(graph_name(f)) for f in default_files()}
     assert names == files
     assert "https://w3id.org/hrkg/graph/data/treaties/vnm.ttl" in names
     assert "https://w3id.org/hrkg/graph/ontology/hrkg.ttl" in names
-    vnm = graphs_of(exported(kg, exports, "trig", True), "trig")["https://w3id.org/hrkg/graph/data/treaties/vnm.ttl"]
-    cat = URIRef(ID + "action/VNM-CAT-ratification")
-    assert vnm.value(cat, HRKG.date) == Literal("2015-02-05", datatype=XSD.date)
+    vnm = quads_by_graph(exported(kg, exports, "trig", True), ox.RdfFormat.TRIG)[
+        "https://w3id.org/hrkg/graph/data/treaties/vnm.ttl"]
+    cat = f"<{ID}action/VNM-CAT-ratification>"
+    assert {o for s, p, o in vnm if s == cat and p == f"<{HRKG.date}>"} == \
+        {'"2015-02-05"^^<http://www.w3.org/2001/XMLSchema#date>'}
     # the inferred graph holds what OWL RL adds, not what a file says
-    inferred = graphs_of(exported(kg, exports, "nq", True), "nquads")[str(INFERRED_GRAPH)]
-    assert (URIRef(ID + "state/VNM"), HRKG.hasConsentedTo, URIRef(ID + "instrument/CAT")) in inferred
-    assert (cat, HRKG.date, None) not in inferred
+    inferred = quads_by_graph(exported(kg, exports, "nq", True), ox.RdfFormat.N_QUADS)[str(INFERRED_GRAPH)]
+    assert (f"<{ID}state/VNM>", f"<{HRKG.hasConsentedTo}>", f"<{ID}instrument/CAT>") in inferred
+    assert not [t for t in inferred if t[0] == cat and t[1] == f"<{HRKG.date}>"]
 
 
 def test_exports_are_byte_stable(kg, exports):
