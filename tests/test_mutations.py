@@ -109,7 +109,18 @@ ALSO = {
 
 # Hand-written breaks: shape -> (focus node, SPARQL update on the real data). Each changes one
 # real fact the way the rule forbids.
+ASK = ID + "recommendation/VNM-III-96aacf1721264570/asks/OPCAT/join"   # the imported fixture's one ask
 WRITTEN = {
+    # the one treaty ask the build reads from the imported recommendations ("... accede to OPCAT"):
+    # a second ask word (the only other values sh:in allows), no recommendation, two, or a state
+    "TreatyAsk-ask MaxCount": (ASK, f'INSERT DATA {{ <{ASK}> hrkg:ask "sign" }}'),
+    "TreatyAsk-recommendation MinCount": (ASK, f"DELETE WHERE {{ ?rec hrkg:asksFor <{ASK}> }}"),
+    "TreatyAsk-recommendation MaxCount": (ASK, f"""
+        INSERT {{ ?other hrkg:asksFor <{ASK}> }} WHERE {{
+          <{ASK}> ^hrkg:asksFor/hrkg:review ?review . ?other a hrkg:Recommendation ; hrkg:review ?review FILTER NOT EXISTS {{ ?other hrkg:asksFor <{ASK}> }}
+        }}"""),
+    "TreatyAsk-recommendation Class": (ASK, f"""
+        DELETE {{ ?rec hrkg:asksFor <{ASK}> }} INSERT {{ state:VNM hrkg:asksFor <{ASK}> }} WHERE {{ ?rec hrkg:asksFor <{ASK}> }}"""),
     # a property in the hrkg namespace that the ontology does not declare (a typo)
     "DeclaredTerms SPARQL": ("https://w3id.org/hrkg/ontology",
                       "INSERT DATA { act:VNM-CAT-ratification hrkg:ratifiedOn \"2015-02-05\"^^xsd:date }"),
@@ -235,6 +246,13 @@ def real_data(imported_kg, valid_extra):
             if not ledger or in_ledger_sample(t[0]):
                 data.add(t)
     for t in valid_extra:
+        data.add(t)
+    # the treaty asks the build read from the imported recommendations (inferred graph, checked by
+    # `hrkg validate --infer`): real hrkg:TreatyAsk resources for the TreatyAsk shapes to break
+    asks = imported_kg.sparql("""
+        PREFIX hrkg: <https://w3id.org/hrkg/ontology#>
+        CONSTRUCT { ?rec hrkg:asksFor ?ask . ?ask ?p ?o } WHERE { ?rec hrkg:asksFor ?ask . ?ask ?p ?o }""")
+    for t in asks.graph:
         data.add(t)
     return data
 
