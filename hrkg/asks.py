@@ -509,3 +509,179 @@ def ask_triples(store, links=None):
         if link.wording:
             yield ox.Triple(node, p["wording"], ox.Literal(link.wording))
         yield ox.Triple(node, p["matched"], ox.Literal(link.matched))
+
+
+# --- follow-up: what the state did about each ask ------------------------------------------------
+#
+# The rules of recommendation-followup, followup-summary and followup-threads, applied once when
+# hrkg builds the graph (build.record_followup), after inference, to every (recommendation,
+# instrument) row. They record on the TreatyAsk the row shows (where a recommendation asks two
+# things of one instrument, the further step: join, then accept-procedure, withdraw-reservation,
+# sign) everything that does not depend on the queries' as_of:
+#
+#   hrkg:stateUnderReview  the state under review (the row's state);
+#   hrkg:reviewedOn        the review's date: its hrkg:reviewDate, else the last day of its Working
+#                          Group session (data/reference/upr-sessions.ttl); absent when unknown;
+#   hrkg:actionAfterReview, hrkg:actionAfterReviewDate
+#                          the first asked action after the review (whatever its date): its type
+#                          ("ratification", "declaration CAT-22", "ratification of OP-CEDAW"...)
+#                          and date. The asked actions: sign: a signature or a consent to be
+#                          bound; join: a consent to be bound (ratification, accession,
+#                          succession, acceptance, approval, formal confirmation);
+#                          withdraw-reservation: a hrkg:ReservationWithdrawal; accept-procedure: a
+#                          hrkg:ProcedureAcceptance, a hrkg:ProcedureOptOutWithdrawal, or the
+#                          consent to an optional protocol that is a complaint procedure, for an
+#                          ask of the protocol or of its treaty. An action on the review's day
+#                          counts as before it;
+#   hrkg:actionBeforeReview, hrkg:actionBeforeReviewDate
+#                          the last asked action on or before the review, when it means nothing was
+#                          left to do ("ratification before the review"): for sign, a signature or
+#                          consent; for join, a consent not denounced (hrkg:Withdrawal) after it
+#                          and by the review; for accept-procedure, an acceptance; never a
+#                          reservation withdrawal (others may remain);
+#   hrkg:firstActionDate   for a review whose date is not known: the first asked action's date
+#                          (which cannot be placed before or after the review);
+#   hrkg:completeRecord    true when the graph holds a complete record of the instrument: a UN
+#                          Treaty Collection status page (hrkg:statusOf), or, for an ILO
+#                          convention, the state's ILO record (hrkg:knownFor).
+#
+# The queries then apply what depends on as_of (FOLLOWUP_AS_OF_RULES in each query's header):
+# a row is left out when its review is dated after as_of; `acted` is unbound when done before the
+# review, true when the action after the review is dated on or before as_of, unbound when the
+# review is undated and an asked action is dated on or before as_of, else false with a complete
+# record and unbound without one.
+FOLLOWUP = """
+PREFIX hrkg: <https://w3id.org/hrkg/ontology#>
+PREFIX dct:  <http://purl.org/dc/terms/>
+PREFIX xsd:  <http://www.w3.org/2001/XMLSchema#>
+SELECT ?node ?_state ?reviewed ?afterAction ?afterDate ?beforeAction ?beforeDate ?firstAction ?complete
+WHERE {
+  {
+    SELECT ?recommendation ?_state ?_instrument ?ask ?reviewed ?isILO
+           (MIN(?afterKey) AS ?after) (MAX(?beforeKey) AS ?before) (MAX(?denounceDate) AS ?lastDenounced)
+           (MIN(?d) AS ?firstAction)
+    WHERE {
+      {
+        # the recommendations' asks, the further step where one asks two things of an instrument
+        SELECT ?recommendation ?review ?_state ?_instrument (MIN(?rank) AS ?askRank) WHERE {
+          ?review hrkg:state ?_state .
+          ?recommendation hrkg:review ?review ; hrkg:asksFor ?asked .
+          ?asked hrkg:instrument ?_instrument ; hrkg:ask ?kind .
+          VALUES (?kind ?rank) { ("join" 1) ("accept-procedure" 2) ("withdraw-reservation" 3) ("sign" 4) }
+        } GROUP BY ?recommendation ?review ?_state ?_instrument
+      }
+      VALUES (?ask ?askRank) { ("join" 1) ("accept-procedure" 2) ("withdraw-reservation" 3) ("sign" 4) }
+      OPTIONAL { ?_instrument a hrkg:ILOConvention . BIND(true AS ?isILO) }
+      {
+        SELECT ?review ?_state ?reviewed WHERE {
+          ?review a hrkg:UPRReview ; hrkg:state ?_state .
+          OPTIONAL { ?review hrkg:reviewDate ?reviewDate }
+          OPTIONAL { ?review hrkg:session ?number . ?session a hrkg:UPRSession ; hrkg:ordinal ?number ; hrkg:endDate ?sessionEnd }
+          BIND(COALESCE(?reviewDate, ?sessionEnd) AS ?reviewed)
+        }
+      }
+      OPTIONAL {
+        # the actions that answer each ask: (state, instrument, ask, date, "type|event|suffix")
+        { SELECT ?_state ?_instrument ?ask ?d ?what WHERE {
+            ?ev hrkg:signingState ?_state ; hrkg:instrument ?_instrument ; hrkg:date ?d .
+            BIND("sign" AS ?ask) BIND(CONCAT("signature|", STR(?ev), "|") AS ?what) } }
+        UNION
+        { SELECT ?_state ?_instrument ?ask ?d ?what WHERE {
+            ?ev hrkg:consentingState ?_state ; hrkg:instrument ?_instrument ; hrkg:date ?d .
+            VALUES ?ask { "sign" "join" }
+            OPTIONAL {
+              ?ev a ?class .
+              VALUES (?class ?className) { (hrkg:Ratification "ratification") (hrkg:Accession "accession") (hrkg:Succession "succession") }
+            }
+            OPTIONAL {
+              ?ev hrkg:depositaryMarker ?marker .
+              VALUES (?marker ?markerName) { ("A" "acceptance") ("AA" "approval") ("c" "formal confirmation") }
+            }
+            BIND(CONCAT(COALESCE(?className, ?markerName, "consent to be bound"), "|", STR(?ev), "|") AS ?what) } }
+        UNION
+        { SELECT ?_state ?_instrument ?ask ?d ?what WHERE {
+            ?ev a hrkg:ReservationWithdrawal ; hrkg:state ?_state ; hrkg:instrument ?_instrument ; hrkg:date ?d .
+            BIND("withdraw-reservation" AS ?ask) BIND(CONCAT("reservation withdrawal|", STR(?ev), "|") AS ?what) } }
+        UNION
+        { SELECT ?_state ?_instrument ?ask ?d ?what WHERE {
+            ?ev a hrkg:ProcedureAcceptance ; hrkg:state ?_state ; hrkg:instrument ?_instrument ; hrkg:date ?d ;
+                hrkg:procedure/hrkg:code ?procedure .
+            BIND("accept-procedure" AS ?ask) BIND(CONCAT("declaration ", ?procedure, "|", STR(?ev), "|") AS ?what) } }
+        UNION
+        { SELECT ?_state ?_instrument ?ask ?d ?what WHERE {
+            ?ev a hrkg:ProcedureOptOutWithdrawal ; hrkg:state ?_state ; hrkg:instrument ?_instrument ; hrkg:date ?d ;
+                hrkg:procedure/hrkg:code ?procedure .
+            BIND("accept-procedure" AS ?ask) BIND(CONCAT("opt-out withdrawal ", ?procedure, "|", STR(?ev), "|") AS ?what) } }
+        UNION
+        { # the consent to a protocol that is a complaint procedure, for an ask of the protocol or
+          # of its treaty ("accept individual complaints under CEDAW")
+          SELECT ?_state ?_instrument ?ask ?d ?what WHERE {
+            { SELECT ?protocol ?protocolCode ?_instrument WHERE {
+                ?p a hrkg:Procedure ; hrkg:acceptance "consent" ; hrkg:instrument ?protocol .
+                ?protocol a hrkg:OptionalProtocol ; hrkg:code ?protocolCode ; hrkg:parentTreaty? ?_instrument .
+              }
+            }
+            ?ev hrkg:consentingState ?_state ; hrkg:instrument ?protocol ; hrkg:date ?d .
+            OPTIONAL {
+              ?ev a ?class .
+              VALUES (?class ?className) { (hrkg:Ratification "ratification") (hrkg:Accession "accession") (hrkg:Succession "succession") }
+            }
+            BIND("accept-procedure" AS ?ask)
+            BIND(CONCAT(COALESCE(?className, "consent"), "|", STR(?ev), "|",
+                        IF(?_instrument = ?protocol, "", CONCAT(" of ", ?protocolCode))) AS ?what) } }
+      }
+      OPTIONAL {
+        # denunciations by the review: a consent before one is no longer in force
+        { SELECT ?_state ?_instrument ?denounced WHERE {
+            ?w a hrkg:Withdrawal ; hrkg:state ?_state ; hrkg:instrument ?_instrument ; hrkg:date ?denounced } }
+        FILTER(?denounced <= ?reviewed)
+      }
+      BIND(IF(?d > ?reviewed, CONCAT(STR(?d), "|", ?what), ?unbound) AS ?afterKey)
+      BIND(IF(?d <= ?reviewed, CONCAT(STR(?d), "|", ?what), ?unbound) AS ?beforeKey)
+      BIND(?denounced AS ?denounceDate)
+    }
+    GROUP BY ?recommendation ?_state ?_instrument ?ask ?reviewed ?isILO
+  }
+  ?recommendation hrkg:asksFor ?node .
+  ?node hrkg:instrument ?_instrument ; hrkg:ask ?ask .
+  # a complete record of the instrument (UN Treaty Collection page) or of the state's ILO ratifications
+  OPTIONAL { SELECT ?_instrument (1 AS ?pageRecord) WHERE { ?page hrkg:statusOf ?_instrument } GROUP BY ?_instrument }
+  OPTIONAL {
+    SELECT ?_state (1 AS ?iloRecord) WHERE {
+      ?record hrkg:knownFor ?_state . ?cited dct:source ?record ; hrkg:instrument ?convention .
+      ?convention a hrkg:ILOConvention .
+    } GROUP BY ?_state
+  }
+  BIND(BOUND(?pageRecord) || (BOUND(?isILO) && BOUND(?iloRecord)) AS ?complete)
+  BIND(BOUND(?before) && ?ask != "withdraw-reservation"
+       && (!BOUND(?lastDenounced) || STR(?lastDenounced) < SUBSTR(?before, 1, 10)) AS ?already)
+  # "date|type|event|suffix" -> type + suffix, date
+  BIND(STRAFTER(?after, "|") AS ?afterRest)
+  BIND(CONCAT(STRBEFORE(?afterRest, "|"), STRAFTER(STRAFTER(?afterRest, "|"), "|")) AS ?afterAction)
+  BIND(STRDT(SUBSTR(?after, 1, 10), xsd:date) AS ?afterDate)
+  BIND(IF(?already, STRAFTER(?before, "|"), ?unbound) AS ?beforeRest)
+  BIND(CONCAT(STRBEFORE(?beforeRest, "|"), STRAFTER(STRAFTER(?beforeRest, "|"), "|"), " before the review") AS ?beforeAction)
+  BIND(IF(?already, STRDT(SUBSTR(?before, 1, 10), xsd:date), ?unbound) AS ?beforeDate)
+}"""
+
+FOLLOWUP_PROPERTIES = {"_state": "stateUnderReview", "reviewed": "reviewedOn", "afterAction": "actionAfterReview",
+                       "afterDate": "actionAfterReviewDate", "beforeAction": "actionBeforeReview",
+                       "beforeDate": "actionBeforeReviewDate", "firstAction": "firstActionDate",
+                       "complete": "completeRecord"}
+
+
+def followup_triples(store, default_graph=None):
+    """The follow-up facts of every (recommendation, instrument) row (FOLLOWUP above) as pyoxigraph
+    Triples on the row's TreatyAsk, read over ``default_graph`` (a list of graphs; build.fill
+    passes query.query_graphs())."""
+    import pyoxigraph as ox
+    p = {var: ox.NamedNode(HRKG + name) for var, name in FOLLOWUP_PROPERTIES.items()}
+    options = {"default_graph": default_graph} if default_graph is not None else {}
+    for row in store.query(FOLLOWUP, **options):
+        node = row["node"]
+        reviewed = row["reviewed"]
+        for var, prop in p.items():
+            value = row[var]
+            if value is None or (var == "firstAction" and reviewed is not None):
+                continue
+            yield ox.Triple(node, prop, value)

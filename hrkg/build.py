@@ -10,8 +10,10 @@
   overlapping inputs never repeat a row), with one value for each single-valued fact
   (``reconcile``): what validation checks;
 - ``.../graph/inferred`` holds the triples inference adds, only those the default graph lacks,
-  and the other facts the build derives rather than reads: the statistics (infer.STATISTICS) and
-  what each recommendation asks of treaties (``record_asks``: hrkg:asksFor, hrkg:TreatyAsk).
+  and the other facts the build derives rather than reads: the statistics (infer.STATISTICS),
+  what each recommendation asks of treaties (``record_asks``: hrkg:asksFor, hrkg:TreatyAsk) and
+  what followed each ask (``record_followup``: the rules of the follow-up queries, asks.FOLLOWUP,
+  applied once after inference; the queries only compare the recorded dates with their as_of).
 
 Queries see the two together (query.query_graphs()), each triple once.
 
@@ -91,11 +93,20 @@ def fill(store, files, *, infer=True, progress=None):
     if asks:
         progress(f"treaty asks: {asks:,} in the recommendations' texts ({asks_seconds:.1f} s)")
     t0 = time.monotonic()
-    inferred = materialise(store, files, progress) if infer else count(store, ox.NamedNode(str(INFERRED_GRAPH)))
+    if infer:
+        materialise(store, files, progress)
+    infer_seconds = time.monotonic() - t0
+    t0 = time.monotonic()
+    followups = record_followup(store) if asks else 0
+    followup_seconds = time.monotonic() - t0
+    if followups:
+        progress(f"treaty asks followed up: {followups:,} rows ({followup_seconds:.1f} s)")
+    inferred = count(store, ox.NamedNode(str(INFERRED_GRAPH)))
     return {"graphs": graphs, "asserted_triples": asserted, "inferred_triples": inferred,
             "treaty_asks": asks, "discrepancies": discrepancies, "rewritten_literals": rewritten,
             "seconds": {"load": round(load_seconds, 2), "asks": round(asks_seconds, 2),
-                        "infer": round(time.monotonic() - t0, 2), "total": round(time.monotonic() - started, 2)}}
+                        "infer": round(infer_seconds, 2), "followup": round(followup_seconds, 2),
+                        "total": round(time.monotonic() - started, 2)}}
 
 
 def record_asks(store):
@@ -111,6 +122,22 @@ def record_asks(store):
     triples = [(t.subject, t.predicate, t.object) for t in ask_triples(store, links)]
     _add_inferred(store, triples, target)
     return sum(1 for t in triples if t[1].value == HRKG + "asksFor")
+
+
+def record_followup(store):
+    """Record in the inferred graph, on the TreatyAsk each follow-up row shows, what the state did
+    about it that does not depend on a date (asks.FOLLOWUP: the review's date, the first asked
+    action after it, the action already taken before it, whether the graph holds a complete record
+    of the instrument); returns how many rows. Runs after inference, so the rules read the same
+    graph the stored queries read (query_graphs()); the queries apply as_of to these facts
+    (recommendation-followup, followup-summary, followup-threads), so the rules live here, once.
+    A query reads them back with a few lookups per row instead of joining every action of the
+    state and instrument (latencies before and after: README, Following up treaty recommendations)."""
+    from .asks import FOLLOWUP_PROPERTIES, HRKG as ASKS_HRKG, followup_triples
+    triples = [(t.subject, t.predicate, t.object) for t in followup_triples(store, query_graphs())]
+    _add_inferred(store, triples, ox.NamedNode(str(INFERRED_GRAPH)))
+    marker = ASKS_HRKG + FOLLOWUP_PROPERTIES["complete"]
+    return sum(1 for t in triples if t[1].value == marker)
 
 
 def load_file(store, path, graph):

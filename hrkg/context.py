@@ -25,11 +25,12 @@ _OBJECT_PROPERTIES = (
     "hasMember", "hasProtocol", "hasSigned", "implements", "instrument", "knownFor", "mandate", "measure",
     "memberOf", "membership", "monitoredBy", "monitors", "parentTreaty", "partOf", "partner",
     "priorityArea", "procedure", "proposedBy", "recommendingState", "reflects", "response", "review",
-    "signature", "signingState", "state", "statusOf", "withdraws",
+    "signature", "signingState", "state", "stateUnderReview", "statusOf", "withdraws",
 )
 _TYPED_PROPERTIES = {
-    "xsd:date": ("adoptionDate", "asOf", "date", "dueDate", "endDate", "entryIntoForceDate",
-                 "fundamentalSince", "outcomeAdoptionDate", "reviewDate", "startDate"),
+    "xsd:date": ("actionAfterReviewDate", "actionBeforeReviewDate", "adoptionDate", "asOf", "date", "dueDate",
+                 "endDate", "entryIntoForceDate", "firstActionDate", "fundamentalSince", "outcomeAdoptionDate",
+                 "reviewDate", "reviewedOn", "startDate"),
     "xsd:gYear": ("dueYear", "endYear", "startYear", "year"),
     "xsd:gMonthDay": ("observedOn",),
     "xsd:anyURI": ("url",),

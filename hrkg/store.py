@@ -32,7 +32,9 @@ from .progress import Progress
 # 2: the default graph is the reconciled set the queries see (build.py)
 # 3: the inferred graph also holds the recommendations' treaty asks (build.record_asks); a format-2
 #    store would answer the follow-up queries with no asks at all
-STORE_FORMAT = 3
+# 4: ... and what followed each ask (build.record_followup: hrkg:reviewedOn, hrkg:actionAfterReview...),
+#    which the follow-up queries read instead of the treaty actions; a format-3 store has none
+STORE_FORMAT = 4
 CURRENT = "current"
 MANIFEST = "manifest.json"
 READERS = ".readers"

@@ -237,11 +237,55 @@ def test_asks_are_recorded_in_the_inferred_graph_of_every_build(kg):
 
 
 def test_summary_and_threads_apply_the_same_rules_as_the_rows():
-    """followup-summary and followup-threads embed recommendation-followup's WHERE body verbatim
-    (SPARQL has no include): a change to the rules must be made in all three."""
+    """The rules are applied once, when hrkg builds the graph (hrkg/asks.py FOLLOWUP, recorded by
+    build.record_followup); the three queries read what it recorded and apply as_of to it in one
+    sub-SELECT, which followup-summary and followup-threads embed verbatim from
+    recommendation-followup (SPARQL has no include): a change to it must be made in all three. None
+    of them reads the treaty actions itself."""
     queries = Path(__file__).parent.parent / "queries"
-    source = (queries / "recommendation-followup.rq").read_text(encoding="utf-8")
-    body = source[source.index("WHERE {\n") + len("WHERE {\n"):source.index("}\nORDER BY")]
     squeeze = lambda text: "\n".join(line.strip() for line in text.splitlines() if line.strip())  # noqa: E731
-    for name, copies in (("followup-summary.rq", 3), ("followup-threads.rq", 1)):
-        assert squeeze((queries / name).read_text(encoding="utf-8")).count(squeeze(body)) == copies, name
+
+    def rows_block(text):
+        lines = squeeze(text).splitlines()
+        first = next(i for i, line in enumerate(lines) if line.startswith("{ # the rows of recommendation-followup"))
+        depth = 0
+        for i in range(first, len(lines)):
+            code = lines[i].split("#", 1)[0]
+            depth += code.count("{") - code.count("}")
+            if depth == 0:
+                return "\n".join(lines[first:i + 1])
+        raise AssertionError("unbalanced rows block")
+
+    block = rows_block((queries / "recommendation-followup.rq").read_text(encoding="utf-8"))
+    assert "hrkg:actionAfterReview" in block and "?_as_of" in block
+    for name, copies in (("recommendation-followup.rq", 1), ("followup-summary.rq", 3), ("followup-threads.rq", 1)):
+        text = (queries / name).read_text(encoding="utf-8")
+        assert squeeze(text).count(block) == copies, name
+        assert "hrkg:consentingState" not in text and "hrkg:signingState" not in text, name
+
+
+def test_the_build_records_what_followed_each_row(kg):
+    """What the queries read (build.record_followup): on the ask each row shows, the review's date,
+    the first asked action after it, the action done before it, and whether the record is complete;
+    nothing that depends on as_of. In the inferred graph, like the asks."""
+    result = kg.sparql("""
+        SELECT ?instrument ?reviewed ?after ?afterDate ?before ?beforeDate ?first ?complete WHERE {
+          ?node hrkg:stateUnderReview <https://w3id.org/hrkg/id/state/VNM> ; hrkg:instrument/hrkg:code ?instrument ;
+                hrkg:completeRecord ?complete .
+          OPTIONAL { ?node hrkg:reviewedOn ?reviewed }
+          OPTIONAL { ?node hrkg:actionAfterReview ?after ; hrkg:actionAfterReviewDate ?afterDate }
+          OPTIONAL { ?node hrkg:actionBeforeReview ?before ; hrkg:actionBeforeReviewDate ?beforeDate }
+          OPTIONAL { ?node hrkg:firstActionDate ?first }
+        }""").as_dicts()
+    got = {}
+    for r in result:
+        got.setdefault(r.pop("instrument"), []).append(r)
+    assert got["CAT"] == [{"reviewed": dt.date(2009, 5, 8), "after": "ratification", "afterDate": dt.date(2015, 2, 5),
+                           "complete": True}] * 5
+    assert got["OPCAT"] == [{"reviewed": dt.date(2009, 5, 8), "complete": True}]
+    assert got["C029"] == [{"reviewed": dt.date(2009, 5, 8), "before": "ratification before the review",
+                            "beforeDate": dt.date(2007, 3, 5), "complete": True}]
+    # one per row: 34 rows, 37 asks
+    n = kg.store.query("""SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/hrkg/graph/inferred> {
+        ?node <https://w3id.org/hrkg/ontology#completeRecord> ?complete } }""")
+    assert int(next(iter(n))["n"].value) == 34
