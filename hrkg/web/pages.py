@@ -10,6 +10,7 @@ import re
 from collections import OrderedDict, defaultdict
 
 from rdflib import Literal, URIRef
+from rdflib.namespace import XSD
 
 from ..namespaces import BASE, DCTERMS, HRKG, ID, RDF, RDFS, SKOS
 from ..query import inline_bindings
@@ -391,8 +392,16 @@ def state_page(kg, iri, as_of=None):
 
 # ---- recommendations to join treaties and what followed (issue 14) --------------------------------
 
+# the recommendations the section's total counts: as in recommendation-followup, a review dated
+# (hrkg:reviewDate, else its Working Group session's last day) after as_of is left out
 STATE_RECOMMENDATIONS = """
-SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE { ?review hrkg:state ?_state . ?r hrkg:review ?review ; hrkg:text ?text }"""
+SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE {
+  ?review hrkg:state ?_state . ?r hrkg:review ?review ; hrkg:text ?text .
+  OPTIONAL { ?review hrkg:reviewDate ?reviewDate }
+  OPTIONAL { ?review hrkg:session ?number . ?session a hrkg:UPRSession ; hrkg:ordinal ?number ; hrkg:endDate ?sessionEnd }
+  BIND(COALESCE(?reviewDate, ?sessionEnd) AS ?reviewed)
+  FILTER(!BOUND(?_as_of) || !BOUND(?reviewed) || ?reviewed <= ?_as_of)
+}"""
 ASK_ORDER = ("join", "sign", "accept-procedure", "withdraw-reservation")
 ASK_WORDS = {"join": "join", "sign": "sign", "accept-procedure": "accept the complaints procedure",
              "withdraw-reservation": "withdraw a reservation"}
@@ -415,7 +424,10 @@ def treaty_followup(kg, code, as_of, as_of_text):
     # one row per (recommendation, instrument), as the query promises; kept so even if it repeats one
     rows = list({(r["recommendation"], r["instrument"]): r
                  for r in stored(kg, "recommendation-followup", state=code, as_of=as_of_text)}.values())
-    total = bound(kg, STATE_RECOMMENDATIONS, state=URIRef(str(ID) + "state/" + code))
+    wanted = {"state": URIRef(str(ID) + "state/" + code)}
+    if as_of_text:
+        wanted["as_of"] = Literal(as_of_text, datatype=XSD.date)
+    total = bound(kg, STATE_RECOMMENDATIONS, **wanted)
     total = int(total[0]["n"]) if total and "n" in total[0] else 0
     known = knowledge(kg)
     state_names = {c: n for c, n in m49_codes(kg).values()}
