@@ -451,7 +451,7 @@ def build_parser():
     p.add_argument("--partial", action="store_true", help="write the good rows even when some rows are rejected")
     p.add_argument("--non-states", action="store_true",
                    help="untc: also write Cook Islands (COK), Niue (NIU) and the European Union (group/EU), "
-                        "which the reference data does not hold yet")
+                        "as the reference data names them (participants.ttl, bodies.ttl)")
     quiet(p, "no progress lines; the summary only when something needs a look")
     p.set_defaults(func=cmd_import)
 
