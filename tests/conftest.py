@@ -40,6 +40,12 @@ def overlap_kg(_cache_dir):
     return KnowledgeGraph.open([Path(__file__).parent / "fixtures" / "overlap" / "restated.ttl"])
 
 
+@pytest.fixture(scope="module")
+def url(served):
+    """The base URL of the server a page or search test module starts (its ``served`` fixture)."""
+    return served[0]
+
+
 def rows(kg, name, **params):
     """Stored-query rows as dicts of Python values."""
     return kg.query(name, params).as_dicts()

@@ -37,11 +37,6 @@ def served(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def url(served):
-    return served[0]
-
-
-@pytest.fixture(scope="module")
 def kg(served):
     from hrkg.graph import KnowledgeGraph
     return KnowledgeGraph.open_store(served[1], build_if_needed=False)

@@ -33,11 +33,6 @@ def served(tmp_path_factory):
         yield base, store, folder
 
 
-@pytest.fixture(scope="module")
-def url(served):
-    return served[0]
-
-
 def get(url, accept="application/json", **params):
     return httpx.get(url + "/search", params=params, headers={"Accept": accept}, timeout=30)
 
