@@ -622,18 +622,18 @@ class ProcedureProblem:
     why: str = "it neither clearly recognises nor refuses the committee's competence"
 
 
-def _codes(rules, articles, under_article):
-    """Procedure codes for article numbers, as the rules of a section name them."""
-    accept = rules.get("section") if under_article else rules.get("declarations")
-    codes = [accept[a][0] for a in sorted(articles) if accept and a in accept]
-    if "opt_out" in rules and not under_article and articles & set(rules["opt_out"][:2]):
-        codes.append(rules["opt_out"][2])
-    return tuple(dict.fromkeys(codes))
+def _codes(accept_rules, opt_out, articles):
+    """Procedure codes for article numbers: the accepting rules of the section, and the opt-out
+    (``opt_out``: inquiry article, opt-out article, code; None in a competence section)."""
+    codes = [accept_rules[a][0] for a in sorted(articles) if accept_rules and a in accept_rules]
+    if opt_out and articles & set(opt_out[:2]):
+        codes.append(opt_out[2])
+    return tuple(codes)
 
 
 def procedures(instrument, entry):
     """(findings, problems) for one entry of a competence section or of the declarations
-    section. The rules, each with a test in tests/test_ledger.py:
+    section. The rules, each with a test in tests/test_import_untc_pages.py:
 
     - a sentence that recognises a committee's competence accepts the procedures of the articles
       it names (or its heading names), else the one its wording tells (individuals / a State
@@ -700,8 +700,9 @@ def procedures(instrument, entry):
             relevant |= {opt_out[1]}     # the inquiry article alone, unrefused, is no opt-out
         named = statement_articles & relevant
         if under_article or named:
-            codes = _codes(rules, named, under_article) or tuple(c for c, _ in (accept_rules or {}).values()
-                                                                if under_article and len(accept_rules) == 1)
+            if under_article and not named and len(accept_rules) == 1:
+                named = set(accept_rules)      # the section of a single article (ICERD art. 14)
+            codes = _codes(accept_rules, opt_out, named)
             what = "a declaration in the competence section" if under_article else \
                 f"a statement naming article {', '.join(str(a) for a in sorted(named))}"
             problems.append(ProcedureProblem(statement.line, f"{entry.participant}: {what} that neither clearly "
@@ -711,12 +712,11 @@ def procedures(instrument, entry):
     for statement in designations:
         code = accept_rules[14][0]
         if code not in accepted:
-            problems.append(ProcedureProblem(statement.line, f"{entry.participant}: the competence section holds only "
-                                                             "the designation of a national body under article 14(2), "
-                                                             f"not a recognition under article 14(1): {_short(' '.join(statement.paragraphs))!r}",
-                                             (code,), statement, "the page's competence section holds only the "
-                                             "designation of a national body under article 14(2), not a recognition "
-                                             "under article 14(1)"))
+            why = ("competence section holds only the designation of a national body under article 14(2), "
+                   "not a recognition under article 14(1)")
+            problems.append(ProcedureProblem(statement.line, f"{entry.participant}: the {why}: "
+                                                             f"{_short(' '.join(statement.paragraphs))!r}",
+                                             (code,), statement, f"the page's {why}"))
     return findings, problems
 
 
