@@ -166,17 +166,25 @@ class KnowledgeGraph:
 
     @cached_property
     def graph(self):
-        """The graph the queries see (asserted and inferred, each triple once) as a read-only rdflib
-        graph over the store: the library API and the reference validator read it through oxrdflib."""
-        from rdflib.graph import ReadOnlyGraphAggregate
-        return ReadOnlyGraphAggregate([self.asserted, self.inferred])
+        """The graph the queries see (asserted and inferred, each triple once: the store's default
+        graph) as a read-only rdflib graph over the store: the library API and the reference
+        validator read it through oxrdflib."""
+        from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+        return self._named(DATASET_DEFAULT_GRAPH_ID)
 
     @cached_property
     def asserted(self):
-        """What the input files assert, each triple once, one value per single-valued fact (an
-        rdflib Graph over the store's default graph; build.reconcile)."""
-        from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
-        return self._named(DATASET_DEFAULT_GRAPH_ID)
+        """What the input files assert, each triple once, one value per single-valued fact
+        (build.reconcile): the default graph less the inferred one, copied into an in-memory
+        rdflib Graph (the library API and the tests; a world-scale store is better read with
+        build.asserted_quads)."""
+        from rdflib import Graph
+        from .build import asserted_quads
+        from .terms import to_rdflib
+        graph = Graph()
+        for q in asserted_quads(self.store):
+            graph.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
+        return graph
 
     @property
     def dataset(self):
@@ -229,13 +237,13 @@ class KnowledgeGraph:
         """
         import pyoxigraph as ox
         store = self.store   # UsageError on a remote graph
-        # every file's claims: their union, which is the default graph exactly when no fact had two
-        # values (then one graph, two to three times faster than a list of them)
-        if self.manifest.get("discrepancies", 1) == 0:
+        # every file's claims: their union; with the inferred triples, that is the default graph
+        # exactly when no fact had two values (then one graph, two to three times faster)
+        if include_inferred and self.manifest.get("discrepancies", 1) == 0:
             graphs = [ox.DefaultGraph()]
         else:
             graphs = [ox.NamedNode(name) for name in self.manifest["graphs"]]
-        graphs += [ox.NamedNode(INFERRED)] if include_inferred else []
+            graphs += [ox.NamedNode(INFERRED)] if include_inferred else []
         if engine == "pyshacl":
             from rdflib import Graph
             from rdflib.graph import DATASET_DEFAULT_GRAPH_ID

@@ -26,7 +26,6 @@ from collections import namedtuple
 from pathlib import Path
 
 from .errors import ParameterError, QueryError, UnknownQueryError
-from .load import INFERRED_IRI
 from .namespaces import PREFIX_IRIS, bind_prefixes
 from .resources import bundle_files
 
@@ -382,11 +381,11 @@ def _safe_n3(term):
 
 
 def query_graphs():
-    """What a query's default graph is on a store build.fill made: its default graph (every
-    asserted triple once, one value per single-valued fact) and the inferred graph (only triples
-    the default graph lacks), so no triple is seen twice."""
+    """What a query's default graph is on a store build.fill made: the store's default graph,
+    which holds every asserted triple once (one value per single-valued fact) and every derived
+    one (build.merge_derived), so no triple is seen twice and one graph answers fast."""
     import pyoxigraph as ox
-    return [ox.DefaultGraph(), ox.NamedNode(INFERRED_IRI)]
+    return [ox.DefaultGraph()]
 
 
 def run_sparql_store(store, text, bindings=None, *, default_graph=None, max_triples=None):
@@ -395,9 +394,9 @@ def run_sparql_store(store, text, bindings=None, *, default_graph=None, max_trip
     WHERE group (inline_bindings). ``max_triples``: a CONSTRUCT or DESCRIBE stops once it has one
     more distinct triple than that (the caller truncates and says so). SELECT rows hold pyoxigraph
     terms (Result.rows gives rdflib ones)."""
-    options = {"default_graph": default_graph or query_graphs()}
-    if default_graph is None and "FROM" in sparql_keywords(text):
-        options = {}   # FROM / FROM NAMED: the query's own dataset, as SPARQL defines (FROM <none> is empty)
+    # the store's default graph is query_graphs() (no option: one graph, the fast path); FROM /
+    # FROM NAMED give the query's own dataset, as SPARQL defines (FROM <none> is empty)
+    options = {"default_graph": default_graph} if default_graph else {}
     try:
         return to_result(store.query(inline_bindings(text, bindings), prefixes=_PREFIX_TEXT, **options),
                          max_triples=max_triples)

@@ -209,10 +209,9 @@ def publish(kg, endpoint, *, graph_store=None, include_inferred=True, replace=Fa
             more = f" and {len(clash) - 1} more" if len(clash) > 1 else ""
             raise UsageError(f"graph <{clash[0]}>{more} already on {endpoint}; "
                              "use --replace to overwrite them")
-    query_graph = [ox.DefaultGraph()] + ([ox.NamedNode(INFERRED_IRI)] if include_inferred else [])
-    uploads = [(name, [ox.NamedNode(name)]) for name in names] + [(None, query_graph)]
-    for index, (name, sources) in enumerate(uploads, 1):
-        body = b"".join(kg.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g) for g in sources)
+    uploads = [(name, ox.NamedNode(name)) for name in names] + [(None, ox.DefaultGraph())]
+    for index, (name, graph) in enumerate(uploads, 1):
+        body = _ntriples(kg.store, graph, include_inferred)
         size = body.count(b"\n")
         t0 = time.perf_counter()
         response = _send(client, "PUT", store, what="Graph Store", timeout=timeout, content=body,
@@ -239,6 +238,16 @@ def publish(kg, endpoint, *, graph_store=None, include_inferred=True, replace=Fa
     summary.default_seen = int(seen[0][0].value) if seen else None
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _ntriples(store, graph, include_inferred):
+    """N-Triples of one graph to upload. The local default graph holds the asserted and the derived
+    triples (build.merge_derived); without ``include_inferred`` the server's default graph gets the
+    asserted ones only (build.asserted_quads)."""
+    if graph != ox.DefaultGraph() or include_inferred:
+        return store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+    from .build import asserted_quads
+    return ox.serialize(asserted_quads(store), format=ox.RdfFormat.N_QUADS)
 
 
 def _graphs_on_server(sparql):

@@ -85,7 +85,7 @@ def validate_store(store, shapes_graph=None, *, data_graphs=None, file_of=None, 
     ``data_graphs``: graph names (str, rdflib URIRef or pyoxigraph NamedNode/DefaultGraph) whose
     union is the data graph; default every named graph except hrkg's inferred graph (validation
     sees asserted triples only, see KnowledgeGraph.validate), plus the default graph if it holds
-    triples. ``shapes_graph``: an rdflib Graph, default the bundled shapes. ``file_of``: a mapping
+    triples and the store has no inferred graph (in hrkg's layout it holds the derived triples too). ``shapes_graph``: an rdflib Graph, default the bundled shapes. ``file_of``: a mapping
     (``.get(iri)``) from focus IRI to its file for the report; by default looked up in the store.
     Returns a hrkg.validate.ValidationReport. Raises UnsupportedShapeError for a shape this module
     cannot evaluate.
@@ -1212,9 +1212,12 @@ def _flatten(raws):
 
 def _data_graphs(store, data_graphs):
     if data_graphs is None:
-        graphs = [g for g in store.named_graphs() if g.value != str(INFERRED_GRAPH)]
-        graphs.sort(key=lambda g: g.value)
-        if next(iter(store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None) is not None:
+        named = list(store.named_graphs())
+        graphs = sorted((g for g in named if g.value != str(INFERRED_GRAPH)), key=lambda g: g.value)
+        # a store hrkg built copies its inferred graph into the default one (build.merge_derived):
+        # its files are in the named graphs; another store's default graph is data
+        hrkg_layout = ox.NamedNode(str(INFERRED_GRAPH)) in named
+        if not hrkg_layout and next(iter(store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None) is not None:
             graphs.append(ox.DefaultGraph())
     else:
         graphs = [g if isinstance(g, (ox.NamedNode, ox.DefaultGraph)) else ox.NamedNode(str(g)) for g in data_graphs]

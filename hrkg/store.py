@@ -34,7 +34,9 @@ from .progress import Progress
 #    store would answer the follow-up queries with no asks at all
 # 4: ... and what followed each ask (build.record_followup: hrkg:reviewedOn, hrkg:actionAfterReview...),
 #    which the follow-up queries read instead of the treaty actions; a format-3 store has none
-STORE_FORMAT = 4
+# 5: the default graph also holds the derived triples (build.merge_derived), the one graph the
+#    queries read; a format-4 store would answer them without any inferred triple
+STORE_FORMAT = 5
 CURRENT = "current"
 MANIFEST = "manifest.json"
 READERS = ".readers"
