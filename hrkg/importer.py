@@ -42,8 +42,8 @@ from rdflib import Graph, URIRef
 
 from .codes import CodeIndex, normalize
 from .errors import ImportRowError, LoadError, UnknownCodeError, UsageError
-from .importers import untc
-from .importers.untc import PageParser
+from .importers import untc_page
+from .importers.untc_page import PageParser
 from .load import parse_file
 from .namespaces import BASE, DCTERMS, HRKG, RDF, RDFS, SRC, XSD
 from .resources import bundle_dir
@@ -308,7 +308,7 @@ def csv_records(text, delimiter, path):
 
 
 # The HTML reader (tables with footnote numbers, and the parts of a UN Treaty Collection status
-# page) lives in hrkg.importers.untc; TableParser is its old name here.
+# page) lives in hrkg.importers.untc_page; TableParser is its old name here.
 TableParser = PageParser
 
 
@@ -965,7 +965,7 @@ class UNTCImporter:
     hrkg:Signature and one consent to be bound per participant, with the IRIs and properties of
     data/treaties/*.ttl (act:VNM-CAT-ratification).
 
-    From the saved HTML status page it also reads (hrkg.importers.untc has the rules):
+    From the saved HTML status page it also reads (hrkg.importers.untc_page has the rules):
 
     - bracketed participations (``[30 Sep 1992 a]``): the action, and the denunciation (and any
       re-accession) its footnote states, as hrkg:Withdrawal (and hrkg:Accession) dated as
@@ -977,7 +977,7 @@ class UNTCImporter:
       codes of DATA.md; what cannot be read is listed in the report with its line.
 
     ``non_states=True`` writes the actions of Cook Islands (state:COK), Niue (state:NIU) and the
-    European Union (group:EU, a regional integration organization in the reference data), which the state reference data does not hold (untc.NON_STATES);
+    European Union (group:EU, a regional integration organization in the reference data), which the state reference data does not hold (untc_page.NON_STATES);
     otherwise they are reported as unresolved names, as before."""
 
     fields = UNTC_FIELDS
@@ -1046,7 +1046,7 @@ class UNTCImporter:
     def _html_rows(self, source):
         """Rows (line, cells, line, footnote numbers per cell) of the table whose header starts
         with 'Participant', the instruments the page names (by the mtdsg_no of its form's
-        address, else by the titles in its headings) and the page's other parts (untc.StatusPage)."""
+        address, else by the titles in its headings) and the page's other parts (untc_page.StatusPage)."""
         parser = PageParser()
         try:
             parser.feed(source.text)
@@ -1129,7 +1129,7 @@ class UNTCImporter:
         if codes is not None and len(codes) == 1:
             return codes[0], IRI(STATE + codes[0])
         if self.non_states:
-            other = untc.non_state(name)
+            other = untc_page.non_state(name)
             if other:
                 kind, code, _ = other
                 return code, IRI((STATE if kind == "state" else GROUP) + code)
@@ -1161,7 +1161,7 @@ class UNTCImporter:
             report.unresolved.append((line, "participant", name, self.names.suggest(name)))
             return
         code, agent = who
-        if untc.non_state(name) and not (self.names.resolve(name) or ()):
+        if untc_page.non_state(name) and not (self.names.resolve(name) or ()):
             report.non_states.append((line, name, str(agent)))
         signature = next((a[0] for a in actions if a[3] == "signature"), None)
         self.seen[code] = Participant(code, agent, name, line, signature, consent[0] if consent else None,
@@ -1182,8 +1182,8 @@ class UNTCImporter:
             raise RowError(f"{name}: a participation in brackets (denounced or withdrawn) with no footnote on the page "
                            f"(markers: {', '.join(numbers) or 'none'})")
         try:
-            events = untc.denunciations(notes, name)
-        except untc.FootnoteProblem as exc:
+            events = untc_page.denunciations(notes, name)
+        except untc_page.FootnoteProblem as exc:
             raise RowError(str(exc)) from None
         denounced = [e for e in events if e.kind == "denunciation"]
         where = ", ".join(f"{n.number} (line {n.line})" for n in notes)
@@ -1279,17 +1279,17 @@ class UNTCImporter:
             names.setdefault(code, entry.participant)
             known = self.seen.get(code)
             if entry.section in ("dgDec", "dgObj"):
-                for statement in untc.statements(entry):
+                for statement in untc_page.statements(entry):
                     self.write_statement(code, agent, instrument, entry, statement, known, report, file_iri)
             if entry.section in ("dgDec", "dgDecUnderArticle"):
-                findings, problems = untc.procedures(instrument, entry)
+                findings, problems = untc_page.procedures(instrument, entry)
                 for finding in findings:
                     self.write_procedure(code, agent, instrument, finding, known, report, file_iri)
                 for problem in problems:
                     report.problems.append((problem.line, problem.reason))
                     for procedure in problem.codes:
                         self.write_unclear_procedure(code, agent, instrument, procedure, problem, known, report, file_iri)
-        opt_out = untc.PROCEDURES.get(instrument, {}).get("opt_out")
+        opt_out = untc_page.PROCEDURES.get(instrument, {}).get("opt_out")
         for code in sorted(refs):
             agent = self.seen[code].agent if code in self.seen else self.participant(names[code])[1]
             for number in dict.fromkeys(refs[code]):
@@ -1297,8 +1297,8 @@ class UNTCImporter:
                 if note is None:
                     continue
                 try:
-                    found = untc.statement_withdrawals(note, names[code])
-                except untc.FootnoteProblem as exc:
+                    found = untc_page.statement_withdrawals(note, names[code])
+                except untc_page.FootnoteProblem as exc:
                     report.problems.append((note.line, str(exc)))
                     continue
                 for event in found:
@@ -1306,7 +1306,7 @@ class UNTCImporter:
 
     def write_statement(self, code, agent, instrument, entry, statement, known, report, file_iri):
         objection = entry.section == "dgObj"
-        cls, why = ("Objection", "its section") if objection else untc.classify(statement)
+        cls, why = ("Objection", "its section") if objection else untc_page.classify(statement)
         dated = statement_date(statement, known)
         label = {"Reservation": "reservation", "InterpretiveDeclaration": "declaration",
                  "ReservationOrDeclaration": "reservation-or-declaration", "Objection": "objection"}[cls]
@@ -1387,7 +1387,7 @@ class UNTCImporter:
                                 f"(footnote {event.footnote} of the page).", lang="en")),
         ], event.line, report, file_iri)
         report.footnote_events[f"{event.statement} withdrawal"] += 1
-        if opt_out and not event.partial and untc.articles_in(event.chunk) & set(opt_out[:2]):
+        if opt_out and not event.partial and untc_page.articles_in(event.chunk) & set(opt_out[:2]):
             code_ = opt_out[2]
             self.write_record(f"{code}-{code_}-opt-out-withdrawal", [
                 (RDFV.type, H.ProcedureOptOutWithdrawal),
