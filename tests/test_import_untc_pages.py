@@ -12,7 +12,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 
 from hrkg.errors import ImportRowError
-from hrkg.importer import import_files
+from hrkg.importers.run import import_files
 from hrkg.importers import untc_page
 from hrkg.load import parse_file
 from hrkg.namespaces import HRKG

@@ -25,7 +25,7 @@ The rules below turn that text into facts only where the wording is unambiguous:
   and opt-outs of an inquiry procedure (CAT art. 28, OP-CEDAW art. 10, OP-CRPD art. 8, OP-CRC-IC
   art. 13(7)), with the codes of docs DATA.md.
 
-Nothing here writes RDF (hrkg.importer does) or knows the reference data: callers resolve names.
+Nothing here writes RDF (hrkg.importers.untc does) or knows the reference data: callers resolve names.
 """
 import datetime as dt
 import html
