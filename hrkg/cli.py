@@ -275,7 +275,7 @@ def cmd_export(args, out):
 
 
 def cmd_import(args, out):
-    from .importer import import_files  # imported here: other commands need not load it
+    from .importers.run import import_files  # imported here: other commands need not load it
     try:
         report = import_files(args.kind, args.files, args.output, field_map=args.field_map,
                               encoding=args.encoding, instrument=args.instrument, publisher=args.publisher,

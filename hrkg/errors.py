@@ -59,7 +59,7 @@ class UnsupportedShapeError(HrkgError):
 
 class ImportRowError(HrkgError):
     """An import wrote nothing: rows were rejected (without --partial) or, with --strict, state
-    names did not resolve. ``report`` (an importer.ImportReport) lists them with their lines."""
+    names did not resolve. ``report`` (an importers.report.ImportReport) lists them with their lines."""
 
     report = None
 

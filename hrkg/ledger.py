@@ -121,7 +121,7 @@ def binding_declarations(triples):
 
 def generate(pages=PAGES, status_date=STATUS_DATE):
     """The ledger's Turtle text from the saved pages in ``pages``."""
-    from .importer import import_files
+    from .importers.run import import_files
     files = sorted(Path(pages).glob("*.html"))
     if not files:
         raise FileNotFoundError(f"no saved UNTC pages (*.html) in {pages}: the pages are kept in the repository "

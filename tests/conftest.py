@@ -23,7 +23,7 @@ def kg(_cache_dir):
 def imported_kg(_cache_dir, tmp_path_factory):
     """The bundled graph plus the UPR fixtures and the CAT page, as a user would query them."""
     from pathlib import Path
-    from hrkg.importer import import_files
+    from hrkg.importers.run import import_files
     fixtures = Path(__file__).parent / "fixtures" / "import"
     folder = tmp_path_factory.mktemp("imported")
     import_files("upr", [fixtures / "upr-latin1-cr.csv", fixtures / "upr-utf8-bom.csv"], folder / "upr.ttl")

@@ -173,7 +173,7 @@ def test_hand_labels():
 def excerpt_kg(tmp_path_factory):
     """The bundled graph plus 19 real first-cycle recommendations (fixtures/asks/upr-excerpt.csv)."""
     from hrkg import KnowledgeGraph
-    from hrkg.importer import import_files
+    from hrkg.importers.run import import_files
     out = tmp_path_factory.mktemp("asks") / "upr.nt"
     import_files("upr", [FIXTURES / "upr-excerpt.csv"], out)
     return KnowledgeGraph.open([out], reason=False)   # the asks need no inference

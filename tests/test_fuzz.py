@@ -17,7 +17,7 @@ from rdflib import Graph, Literal, URIRef
 from hrkg import KnowledgeGraph, cli
 from hrkg.codes import normalize
 from hrkg.errors import HrkgError, LoadError, ParameterError, UnknownCodeError, UsageError
-from hrkg.importer import StateNames
+from hrkg.importers.reference import StateNames
 from hrkg.load import parse_file
 from hrkg.query import bind_parameters
 

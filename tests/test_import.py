@@ -20,8 +20,12 @@ from rdflib.namespace import DCTERMS, RDF
 from hrkg import HrkgError, KnowledgeGraph, LoadError, UsageError
 from hrkg.cli import main
 from hrkg.errors import ImportRowError
-from hrkg.importer import (FORMS, IRI, SESSION_CYCLES, CONSENT_LEGEND, RDFWriter, Reference, StateNames,
-                           action_legend, cycle_of_session, import_files, parse_untc_date, read_source)
+from hrkg.importers.reading import read_source
+from hrkg.importers.reference import Reference, StateNames
+from hrkg.importers.run import import_files
+from hrkg.importers.untc import CONSENT_LEGEND, FORMS, action_legend, parse_untc_date
+from hrkg.importers.upr import SESSION_CYCLES, cycle_of_session
+from hrkg.importers.writing import IRI, RDFWriter
 from hrkg.load import parse_file
 from hrkg.namespaces import HRKG
 
@@ -496,7 +500,8 @@ def test_acceptance_and_approval_are_consents_that_keep_their_marker():
 
 
 def test_acceptance_is_written_as_consent_to_be_bound_with_the_marker(reference):
-    from hrkg.importer import FileReport, UNTCImporter
+    from hrkg.importers.report import FileReport
+    from hrkg.importers.untc import UNTCImporter
     stream = io.StringIO()
     importer = UNTCImporter(reference, RDFWriter(stream, "nt"), instrument="CRC")
     report = FileReport("t.csv", "0" * 64, 0, "utf-8", "LF")
@@ -533,8 +538,8 @@ def test_options_are_checked(tmp_path):
 
 
 def test_progress_lines_for_long_imports(tmp_path, monkeypatch):
-    import hrkg.importer
-    monkeypatch.setattr(hrkg.importer, "PROGRESS_SECONDS", 0)
+    import hrkg.importers.report
+    monkeypatch.setattr(hrkg.importers.report, "PROGRESS_SECONDS", 0)
     path = tmp_path / "long.csv"
     path.write_text("State under Review,Recommending State,Recommendation,Response,Session\n"
                     + "".join(f"Viet Nam,Norway,Recommendation {i},Noted,32\n" for i in range(2500)), encoding="utf-8")

@@ -12,8 +12,8 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 
 from hrkg.errors import ImportRowError
-from hrkg.importer import import_files
-from hrkg.importers import untc
+from hrkg.importers.run import import_files
+from hrkg.importers import untc_page
 from hrkg.load import parse_file
 from hrkg.namespaces import HRKG
 
@@ -148,9 +148,9 @@ def test_the_european_union_formal_confirmation_of_crpd(imported, tmp_path):
 
 
 def test_non_state_table_knows_three_names_only():
-    assert untc.non_state("Niue 4") == ("state", "NIU", "Niue")
-    assert untc.non_state("European Union") == ("group", "EU", "European Union")
-    assert untc.non_state("Netherlands (Kingdom of the)") is None
+    assert untc_page.non_state("Niue 4") == ("state", "NIU", "Niue")
+    assert untc_page.non_state("European Union") == ("group", "EU", "European Union")
+    assert untc_page.non_state("Netherlands (Kingdom of the)") is None
 
 
 # ---- reservations, declarations, objections, withdrawals --------------------------------
@@ -182,13 +182,13 @@ def test_objections_and_withdrawals_of_reservations(imported):
 
 def test_classification_by_heading_then_wording():
     def statement(heading, *paragraphs):
-        return untc.Statement(heading, "", list(paragraphs), 1)
-    assert untc.classify(statement("Reservation:", "x")) == ("Reservation", "heading")
-    assert untc.classify(statement("Interpretative declaration:", "x")) == ("InterpretiveDeclaration", "heading")
-    assert untc.classify(statement("Reservations and declarations:", "x"))[0] == "ReservationOrDeclaration"
-    assert untc.classify(statement("", "Denmark makes a reservation with respect to ..."))[0] == "Reservation"
-    assert untc.classify(statement("", "On the understanding that ... a reservation"))[0] == "ReservationOrDeclaration"
-    assert untc.classify(statement("", "The Government declares that ..."))[0] == "ReservationOrDeclaration"
+        return untc_page.Statement(heading, "", list(paragraphs), 1)
+    assert untc_page.classify(statement("Reservation:", "x")) == ("Reservation", "heading")
+    assert untc_page.classify(statement("Interpretative declaration:", "x")) == ("InterpretiveDeclaration", "heading")
+    assert untc_page.classify(statement("Reservations and declarations:", "x"))[0] == "ReservationOrDeclaration"
+    assert untc_page.classify(statement("", "Denmark makes a reservation with respect to ..."))[0] == "Reservation"
+    assert untc_page.classify(statement("", "On the understanding that ... a reservation"))[0] == "ReservationOrDeclaration"
+    assert untc_page.classify(statement("", "The Government declares that ..."))[0] == "ReservationOrDeclaration"
 
 
 # ---- complaint and inquiry procedures --------------------------------------------------
@@ -253,27 +253,27 @@ def test_cat_competence_declarations_whose_articles_are_named_after_the_recognis
 
 
 def test_procedure_rules_on_sentences():
-    entry = untc.Entry("dgDecUnderArticle", 2, "Testland", 10, [], [
-        untc.Block("date", "14 February 2006", 11),
-        untc.Block("para", "The Government recognizes the competence of the Committee against Torture as provided "
+    entry = untc_page.Entry("dgDecUnderArticle", 2, "Testland", 10, [], [
+        untc_page.Block("date", "14 February 2006", 11),
+        untc_page.Block("para", "The Government recognizes the competence of the Committee against Torture as provided "
                            "for under article 21 of the Convention.", 12),
-        untc.Block("para", "It also recognizes the competence of the Committee to receive communications from or on "
+        untc_page.Block("para", "It also recognizes the competence of the Committee to receive communications from or on "
                            "behalf of individuals subject to its jurisdiction.", 13)])
-    findings, problems = untc.procedures("CAT", entry)
+    findings, problems = untc_page.procedures("CAT", entry)
     assert sorted((f.code, f.status, f.date) for f in findings) == [("CAT-21", "accepted", "2006-02-14"),
                                                                    ("CAT-22", "accepted", "2006-02-14")]
     assert problems == []
-    refusal = untc.Entry("dgDec", 3, "Testland", 20, [], [
-        untc.Block("para", "Testland does not recognize the competence of the Committee provided for in article 20.", 21)])
-    assert [(f.code, f.status) for f in untc.procedures("CAT", refusal)[0]] == [("CAT-20", "opted-out")]
-    unclear = untc.Entry("dgDecUnderArticle", 4, "Testland", 30, [], [
-        untc.Block("para", "Testland takes note of the Committee.", 31)])
-    findings, problems = untc.procedures("CAT", unclear)
+    refusal = untc_page.Entry("dgDec", 3, "Testland", 20, [], [
+        untc_page.Block("para", "Testland does not recognize the competence of the Committee provided for in article 20.", 21)])
+    assert [(f.code, f.status) for f in untc_page.procedures("CAT", refusal)[0]] == [("CAT-20", "opted-out")]
+    unclear = untc_page.Entry("dgDecUnderArticle", 4, "Testland", 30, [], [
+        untc_page.Block("para", "Testland takes note of the Committee.", 31)])
+    findings, problems = untc_page.procedures("CAT", unclear)
     assert findings == [] and problems[0].line == 31
 
 
 def _entry(section, *texts, participant="Testland"):
-    return untc.Entry(section, 5, participant, 40, [], [untc.Block("para", t, 41 + i) for i, t in enumerate(texts)])
+    return untc_page.Entry(section, 5, participant, 40, [], [untc_page.Block("para", t, 41 + i) for i, t in enumerate(texts)])
 
 
 def test_procedure_rule_articles_named_after_the_recognising_sentence():
@@ -281,67 +281,67 @@ def test_procedure_rule_articles_named_after_the_recognising_sentence():
                     "Testland recognizes the competence of the Committee established under article 17 of the Convention:",
                     "(a) to receive communications that a State Party claims ..., in accordance with article 21 thereof;",
                     "(b) to receive communications from individuals ..., in accordance with article 22 thereof.")
-    assert sorted(f.code for f in untc.procedures("CAT", listed)[0]) == ["CAT-21", "CAT-22"]
+    assert sorted(f.code for f in untc_page.procedures("CAT", listed)[0]) == ["CAT-21", "CAT-22"]
     # must not: a statement that also refuses (here article 21) gives nothing by the statement rule
     refusing = _entry("dgDecUnderArticle",
                       "Testland recognizes the competence of the Committee established under article 17 of the Convention.",
                       "Testland does not recognize the competence of the Committee under article 21.",
                       "This declaration concerns article 22.")
-    assert [f.code for f in untc.procedures("CAT", refusing)[0]] == []
+    assert [f.code for f in untc_page.procedures("CAT", refusing)[0]] == []
 
 
 def test_procedure_rule_bracketed_articles():
     uruguay = _entry("dgDecUnderArticle", "Testland recognizes the competence of the Committee Against Torture to "
                                           "receive and consider communications referring to the said articles [21 and 22].")
-    assert sorted(f.code for f in untc.procedures("CAT", uruguay)[0]) == ["CAT-21", "CAT-22"]
-    assert untc.articles_in("the said articles [21 and 22]") == {21, 22}
-    assert untc.articles_in("the said provisions [21 and 22]") == set()       # must not: no 'article'
+    assert sorted(f.code for f in untc_page.procedures("CAT", uruguay)[0]) == ["CAT-21", "CAT-22"]
+    assert untc_page.articles_in("the said articles [21 and 22]") == {21, 22}
+    assert untc_page.articles_in("the said provisions [21 and 22]") == set()       # must not: no 'article'
 
 
 def test_procedure_rule_refusals_without_recognizing_and_later_recognition():
     tajik = _entry("dgDec", "Testland ratified the Optional Protocol without recognizing the competence of the "
                             "Committee provided in Articles 8 and 9 of the Protocol.")
-    assert [(f.code, f.status) for f in untc.procedures("OP-CEDAW", tajik)[0]] == [("OP-CEDAW-8", "opted-out")]
-    later = untc.Entry("dgDec", 5, "Testland", 40, [], [      # Türkiye's wording, cmw.html
-        untc.Block("heading", "E) The declaration regarding Articles 76 and 77:", 41),
-        untc.Block("para", "Testland will recognize the competence of the Committee on the Protection of the Rights "
+    assert [(f.code, f.status) for f in untc_page.procedures("OP-CEDAW", tajik)[0]] == [("OP-CEDAW-8", "opted-out")]
+    later = untc_page.Entry("dgDec", 5, "Testland", 40, [], [      # Türkiye's wording, cmw.html
+        untc_page.Block("heading", "E) The declaration regarding Articles 76 and 77:", 41),
+        untc_page.Block("para", "Testland will recognize the competence of the Committee on the Protection of the Rights "
                            "of All Migrant Workers and Members of Their Families at a later time.", 42)])
-    findings, problems = untc.procedures("ICMW", later)
+    findings, problems = untc_page.procedures("ICMW", later)
     assert findings == [] and problems == []          # read: nothing accepted yet, nothing unclear
     now = _entry("dgDec", "Testland recognizes the competence of the Committee under articles 76 and 77.")
-    assert sorted(f.code for f in untc.procedures("ICMW", now)[0]) == ["ICMW-76", "ICMW-77"]   # must match
+    assert sorted(f.code for f in untc_page.procedures("ICMW", now)[0]) == ["ICMW-76", "ICMW-77"]   # must match
 
 
 def test_procedure_rule_inquiry_article_alone_is_no_opt_out_but_the_opt_out_article_is_unclear():
     interprets = _entry("dgDec", "Testland declares that the provisions of article 20 of the Convention will have to "
                                  "be implemented in strict compliance with the principles of sovereignty.")
-    assert untc.procedures("CAT", interprets) == ([], [])
+    assert untc_page.procedures("CAT", interprets) == ([], [])
     conditions = _entry("dgDec", "Testland declares, in accordance with article 28 of the Convention, that article 20 "
                                  "will be implemented with the prior consent of the States Parties.")
-    findings, problems = untc.procedures("CAT", conditions)
+    findings, problems = untc_page.procedures("CAT", conditions)
     assert findings == [] and [p.codes for p in problems] == [("CAT-20",)]
 
 
 def test_procedure_rule_national_body_designation_is_not_a_recognition():
     designation = ("Pursuant to article 14, paragraphs 2 and 3, of the Convention, Testland designates the National "
                    "Institute as competent to receive and consider petitions from individuals.")
-    findings, problems = untc.procedures("ICERD", _entry("dgDecUnderArticle", designation))
+    findings, problems = untc_page.procedures("ICERD", _entry("dgDecUnderArticle", designation))
     assert findings == [] and [p.codes for p in problems] == [("ICERD-14",)]
     # with a recognition in the same entry (Republic of Moldova, 2013 then 2014): accepted, nothing unclear
-    moldova = untc.Entry("dgDecUnderArticle", 6, "Testland", 50, [], [
-        untc.Block("date", "8 May 2013", 51),
-        untc.Block("para", "According to article 14, paragraph 1, Testland recognizes the competence of the Committee "
+    moldova = untc_page.Entry("dgDecUnderArticle", 6, "Testland", 50, [], [
+        untc_page.Block("date", "8 May 2013", 51),
+        untc_page.Block("para", "According to article 14, paragraph 1, Testland recognizes the competence of the Committee "
                            "to receive and consider communications from individuals.", 52),
-        untc.Block("date", "6 March 2014", 53),
-        untc.Block("para", "To designate the Bureau as the body responsible under article 14, paragraph 2.", 54)])
-    findings, problems = untc.procedures("ICERD", moldova)
+        untc_page.Block("date", "6 March 2014", 53),
+        untc_page.Block("para", "To designate the Bureau as the body responsible under article 14, paragraph 2.", 54)])
+    findings, problems = untc_page.procedures("ICERD", moldova)
     assert [(f.code, f.date) for f in findings] == [("ICERD-14", "2013-05-08")] and problems == []
 
 
 def test_a_paragraph_opened_inside_an_unclosed_italic_heading_is_text_not_heading():
     """cedaw_op.html, Cuba: '<p align=left><i>Upon signature:<br><p align=left><i>Declaration:<br></i></p>
     text': a browser closes the first <p> (and its <i>) at the second; the text is a paragraph."""
-    parser = untc.PageParser()
+    parser = untc_page.PageParser()
     parser.feed('<div id="x_dgDec_ctl07_divText"><p align=left><i>Upon signature:<br></n><p align=left><i>'
                 'Declaration:<br></n></i></p>&nbsp;The Government declares that it does not recognize the competence '
                 'of the committee established by virtue of articles 8 and 9.<br></div>')
@@ -352,13 +352,13 @@ def test_a_paragraph_opened_inside_an_unclosed_italic_heading_is_text_not_headin
 
 
 def test_denunciation_rules_read_only_the_participants_own_sentences():
-    note = untc.Footnote("1", "On 26 May 1998 the Government of Trinidad and Tobago informed the Secretary-General "
+    note = untc_page.Footnote("1", "On 26 May 1998 the Government of Trinidad and Tobago informed the Secretary-General "
                               "of its decision to denounce the Optional Protocol with effect from 26 August 1998.\n"
                               "\"The Government of Italy finds that the reservation made by the Government of Trinidad "
                               "and Tobago at the time of its re-accession ... denunciation ...\"", 7)
-    events = untc.denunciations([note], "Trinidad and Tobago")
+    events = untc_page.denunciations([note], "Trinidad and Tobago")
     assert [(e.kind, e.notified, e.effective) for e in events] == [("denunciation", "1998-05-26", "1998-08-26")]
-    assert untc.denunciations([note], "Italy") == []
-    withdrawal = untc.Footnote("2", "On 5 March 2001, the Government of Testland notified the Secretary-General of "
+    assert untc_page.denunciations([note], "Italy") == []
+    withdrawal = untc_page.Footnote("2", "On 5 March 2001, the Government of Testland notified the Secretary-General of "
                                     "its decision to withdraw its objection to the reservation made by X.", 9)
-    assert untc.statement_withdrawals(withdrawal, "Testland") == []
+    assert untc_page.statement_withdrawals(withdrawal, "Testland") == []

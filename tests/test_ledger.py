@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from hrkg import ledger
-from hrkg.importers.untc import PageParser
+from hrkg.importers.untc_page import PageParser
 
 from conftest import by, rows
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from hrkg import KnowledgeGraph
-from hrkg.importer import import_files
+from hrkg.importers.run import import_files
 from hrkg.resources import bundle_dir
 from hrkg.store import build
 

@@ -23,7 +23,7 @@ KNOWN = dt.date(2026, 2, 3)    # the UN Treaty Collection pages of the bundled l
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    from hrkg.importer import import_files
+    from hrkg.importers.run import import_files
     folder = tmp_path_factory.mktemp("followup-pages")
     files = [folder / "excerpt.nt", folder / "vnm-iii.nt", folder / "followup.nt"]
     import_files("upr", [FIXTURES / "asks" / "upr-excerpt.csv"], files[0])

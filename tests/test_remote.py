@@ -19,7 +19,7 @@ import pytest
 
 from hrkg import KnowledgeGraph, cli, remote
 from hrkg.errors import RemoteError, UsageError
-from hrkg.importer import import_files
+from hrkg.importers.run import import_files
 from hrkg.load import GRAPH_BASE, INFERRED_GRAPH
 from hrkg.query import FORMATS, QueryCatalog, bind_parameters, python_value, run_sparql
 

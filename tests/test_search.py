@@ -17,7 +17,7 @@ def test_sqlite_has_fts5_with_porter():
 @pytest.fixture(scope="module")
 def index(tmp_path_factory):
     from hrkg import KnowledgeGraph
-    from hrkg.importer import import_files
+    from hrkg.importers.run import import_files
     folder = tmp_path_factory.mktemp("search")
     import_files("upr", [FIXTURES / "asks" / "upr-excerpt.csv"], folder / "excerpt.nt")
     import_files("upr", [FIXTURES / "import" / "upr-latin1-cr.csv"], folder / "upr.nt")
@@ -112,7 +112,7 @@ def test_unknown_filter_and_missing_index(index, tmp_path):
 def test_the_cli_searches_with_names_and_aliases(tmp_path, capsys):
     """`hrkg search` resolves codes as every command does and answers from an index of the graph."""
     from hrkg.cli import main
-    from hrkg.importer import import_files
+    from hrkg.importers.run import import_files
     data = tmp_path / "excerpt.nt"
     import_files("upr", [FIXTURES / "asks" / "upr-excerpt.csv"], data)
     assert main(["search", "CAT AND (ratify OR accede)", "state=vietnam", "--data", str(data), "--format", "csv",

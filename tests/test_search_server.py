@@ -22,7 +22,7 @@ VNM_CAT_I = {"Accede to CAT in a timely manner.", "Consider acceding to CAT.", "
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    from hrkg.importer import import_files
+    from hrkg.importers.run import import_files
     folder = tmp_path_factory.mktemp("search-server")
     import_files("upr", [FIXTURES / "asks" / "upr-excerpt.csv"], folder / "excerpt.nt")
     import_files("upr", [FIXTURES / "import" / "upr-latin1-cr.csv"], folder / "upr.nt")
@@ -192,7 +192,7 @@ def test_html_escapes_what_was_asked(url):
 
 def test_in_memory_graph_gets_a_temporary_index(tmp_path):
     from hrkg import KnowledgeGraph
-    from hrkg.importer import import_files
+    from hrkg.importers.run import import_files
     from hrkg.web.searching import prepare_index
     import_files("upr", [FIXTURES / "asks" / "upr-excerpt.csv"], tmp_path / "excerpt.nt")
     kg = KnowledgeGraph.open([tmp_path / "excerpt.nt"], reason=False)

@@ -1,3 +1,11 @@
-"""Readers for the formats ``hrkg import`` takes that need more than a table: ``untc`` reads the
-UN Treaty Collection "Status of Treaties" page (participant grid, footnotes, declarations,
-reservations, objections, competence declarations). The writing of RDF stays in hrkg.importer."""
+"""``hrkg import``: spreadsheet exports and saved pages to RDF, one module per job.
+
+- ``run``: ``import_files``, the entry point; ``IMPORTERS`` maps a format name to its importer.
+- ``upr``: UPR recommendation exports (CSV or TSV).
+- ``untc``: UN Treaty Collection status tables (CSV, or the HTML page a browser saves); the page's
+  text is read by ``untc_page`` (parser and rules, no RDF).
+- shared by the importers: ``reading`` (decoding, CSV records, header mapping, RowError),
+  ``reference`` (bundled codes and state names), ``writing`` (N-Triples/Turtle, the cited
+  imported file), ``report`` (what the user is told).
+
+Nothing is imported here, so ``untc_page`` loads without rdflib."""

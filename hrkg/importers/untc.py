@@ -1,729 +1,570 @@
-"""The UN Treaty Collection "Status of Treaties" page (treaties.un.org, chapter IV), as a browser
-saves it: what it says, read without guessing.
-
-``PageParser`` reads the page in one pass: every table as rows of cell text with the footnote
-numbers of each cell (text in ``<sup>``), the page's headings and form address, the "Status" line
-(``Signatories : 35. Parties : 116.``), the footnotes (``dgNotesAll``) and the entries of the
-sections after the participant grid: declarations and reservations (``dgDec``), declarations
-under an article recognising a committee's competence (``dgDecUnderArticle``), objections
-(``dgObj``) and notifications (``dgNotifications``). Each entry keeps the participant's name, its
-footnote numbers and the text as blocks: headings (``Reservation:``), dates printed to the right
-(``22 November 2006``: the statement below was made on that date, not on ratification) and
-paragraphs, each with the line it starts on.
-
-The rules below turn that text into facts only where the wording is unambiguous:
-
-- ``denunciations``: a bracketed participation (``[30 Sep 1992 a]``) is explained in a footnote:
-  "On 8 November 2022, the Government of Belarus notified the Secretary-General of its denunciation
-  of the Optional Protocol with effect from 8 February 2023". The dates are read as published.
-- ``statement_withdrawals``: "On <date>, the Government of X notified the Secretary-General of its
-  decision to withdraw the reservation ...".
-- ``statements``: an entry split into statements at each heading and dated block, each classified
-  reservation / declaration by its heading, else by its wording, else left generic.
-- ``procedures``: declarations that recognise a committee's competence (ICERD art. 14, CAT art.
-  21/22, ICCPR art. 41, CPED art. 31/32, ICMW art. 76/77, OP-ICESCR art. 10/11, OP-CRC-IC art. 12)
-  and opt-outs of an inquiry procedure (CAT art. 28, OP-CEDAW art. 10, OP-CRPD art. 8, OP-CRC-IC
-  art. 13(7)), with the codes of docs DATA.md.
-
-Nothing here writes RDF (hrkg.importer does) or knows the reference data: callers resolve names.
-"""
+"""The UN Treaty Collection status table (``hrkg import untc``): the participant table of an
+instrument's "Status of Treaties" page, as CSV or as the HTML page a browser saves. Each
+participant's signature and consent to be bound become records; from the HTML page also its
+denunciations, statements, withdrawals and procedure declarations, read by the rules of
+untc_page."""
 import datetime as dt
 import html
 import re
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
+from collections import Counter
+from dataclasses import dataclass
 
-# =====================================================================================
-# Participants that are not in the state reference data (DATA.md, "Participants that are not
-# UN member states"): name as the UNTC spells it (normalized) -> (IRI kind, code, label).
-# =====================================================================================
+from ..codes import normalize
+from ..errors import LoadError, UsageError
+from . import untc_page
+from .reading import (RowError, check_width, clean, csv_records, first_line, looks_like_html, map_columns,
+                      quoted_headers, sniff_delimiter)
+from .reference import StateNames
+from .writing import (ACTION, DCT, GROUP, H, INSTRUMENT, IRI, PROCEDURE, RDFSV, RDFV, STATE, XSDV, Lit,
+                      write_imported_file)
 
-NON_STATES = {
-    "cook islands": ("state", "COK", "Cook Islands"),
-    "niue": ("state", "NIU", "Niue"),
-    "european union": ("group", "EU", "European Union"),   # group:EU of data/reference/bodies.ttl
+# UNTC columns are found by how their header starts ('Participant', 'Signature', 'Ratification,
+# Acceptance(A), ...'): these are the names --map takes.
+UNTC_FIELDS = ("participant", "signature", "consent")
+
+# Forms of action in a UN Treaty Collection table: (class, IRI kind). Acceptance, approval, formal
+# confirmation and definitive signature have no class of their own in the ontology: they are
+# recorded as hrkg:ConsentToBeBound with the depositary's marker in hrkg:depositaryMarker.
+FORMS = {
+    "signature": (H.Signature, "signature"),
+    "succession to signature": (H.Signature, "signature"),
+    "ratification": (H.Ratification, "ratification"),
+    "accession": (H.Accession, "accession"),
+    "succession": (H.Succession, "succession"),
+    "acceptance": (H.ConsentToBeBound, "acceptance"),
+    "approval": (H.ConsentToBeBound, "approval"),
+    "formal confirmation": (H.ConsentToBeBound, "formal-confirmation"),
+    "definitive signature": (H.ConsentToBeBound, "definitive-signature"),
 }
+PLAIN_FORMS = ("signature", "ratification", "accession", "succession")  # a class of their own: no marker kept
+SIGNATURE_LEGEND = {"": "signature", "d": "succession to signature", "s": "definitive signature"}
+CONSENT_LEGEND = {"": "ratification", "a": "accession", "d": "succession", "A": "acceptance",
+                  "AA": "approval", "c": "formal confirmation", "s": "definitive signature"}
+MONTHS = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+               "october", "november", "december", "sept")
 
 
-def non_state(name):
-    """(kind, code, label) when ``name`` (footnote markers allowed) is one of NON_STATES."""
-    key = " ".join(re.sub(r"[\d,*\s]+$", "", name.replace("\xa0", " ")).lower().split())
-    key = re.sub(r"^the\s+", "", key)
-    return NON_STATES.get(key)
+_DATE = re.compile(r"(\d{1,2})\s+([A-Za-z]{3,9})\.?\s+(\d{4})\s*(?:\(\s*)?([A-Za-z]{1,2})?(?:\s*\))?"
+                   r"(?:\s*[\d,\s]*)?")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})\s*(?:\(\s*)?([A-Za-z]{1,2})?(?:\s*\))?")
 
 
-# =====================================================================================
-# Dates as the page writes them in running text: '23 October 1997', '14  February 2006'
-# =====================================================================================
-
-MONTHS = {name: i for i, names in enumerate((
-    ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),
-    ("june", "jun"), ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"),
-    ("october", "oct"), ("november", "nov"), ("december", "dec")), 1) for name in names}
-DATE_WORDS = r"(\d{1,2})\s+(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?,?\s+(\d{4})"
-_LONG_DATE = re.compile(DATE_WORDS, re.I)
-
-
-def long_date(text):
-    """ISO date of the first 'D Month YYYY' in ``text``, or None (also for '31 February')."""
-    match = _LONG_DATE.search(text)
-    return _iso(match) if match else None
-
-
-def _iso(match):
-    return _iso_of(*match.groups()[:3])
-
-
-def _iso_of(day, month, year):
+def parse_untc_date(value):
+    """'24 Sep 1982 a' -> ('1982-09-24', 'a'); the marker is '' when absent. RowError otherwise."""
+    text = " ".join(value.split())
+    match = _DATE.fullmatch(text)
+    if match:
+        day, month_name, year, marker = match.groups()
+        month_key = month_name.lower()
+        if month_key[:3] not in MONTHS or not any(m.startswith(month_key) for m in MONTH_NAMES):
+            raise RowError(f"date {value!r}: unknown month {month_name!r}")
+        month = MONTHS[month_key[:3]]
+    else:
+        match = _ISO_DATE.fullmatch(text)
+        if not match:
+            raise RowError(f"date {value!r} is not a date like '24 Sep 1982' (or 1982-09-24), "
+                           "optionally followed by a marker (a, d, A, AA, c)")
+        year, month, day, marker = match.groups()
     try:
-        return dt.date(int(year), MONTHS[month.lower()], int(day)).isoformat()
+        date = dt.date(int(year), int(month), int(day))
     except ValueError:
+        raise RowError(f"date {value!r} is not a valid calendar date") from None
+    return date.isoformat(), marker or ""
+
+
+class UNTCImporter:
+    """UN Treaty Collection participant tables (CSV or the saved HTML page): one
+    hrkg:Signature and one consent to be bound per participant, with the IRIs and properties of
+    data/treaties/*.ttl (act:VNM-CAT-ratification).
+
+    From the saved HTML status page it also reads (untc_page has the rules):
+
+    - bracketed participations (``[30 Sep 1992 a]``): the action, and the denunciation (and any
+      re-accession) its footnote states, as hrkg:Withdrawal (and hrkg:Accession) dated as
+      published; a bracketed row whose footnotes give no readable date is rejected with its line;
+    - the declarations, reservations and objections after the table: one record per statement,
+      its text as published (paragraphs on separate lines), classified by heading or wording;
+    - withdrawals of reservations and declarations stated in footnotes;
+    - declarations recognising a committee's competence and inquiry opt-outs, with the procedure
+      codes of DATA.md; what cannot be read is listed in the report with its line.
+
+    ``non_states=True`` writes the actions of Cook Islands (state:COK), Niue (state:NIU) and the
+    European Union (group:EU, a regional integration organization in the reference data), which the state reference data does not hold (untc_page.NON_STATES);
+    otherwise they are reported as unresolved names, as before."""
+
+    fields = UNTC_FIELDS
+
+    def __init__(self, reference, writer, *, instrument=None, non_states=False):
+        self.ref, self.writer = reference, writer
+        self.names = StateNames(reference.codes)
+        self.instrument = self._instrument_code(instrument) if instrument else None
+        self.non_states = non_states
+        self.ids = Counter()
+
+    def _instrument_code(self, value):
+        code = self.ref.codes.code_of("instrument", self.ref.codes.resolve("instrument", value))
+        if code not in self.ref.untc_records:
+            raise UsageError(f"instrument {code} is not deposited with the UN Secretary-General; "
+                             f"the UN Treaty Collection importer takes: {', '.join(sorted(self.ref.untc_records))}")
+        return code
+
+    def run(self, source, report, explicit, progress):
+        page = None
+        if looks_like_html(source.text):
+            rows, found, page = self._html_rows(source)
+        else:
+            rows, found = self._csv_rows(source, report)
+        instrument = report.instrument = self._choose_instrument(found, source)
+        header_line, headers = self._header(rows, source)
+        columns = self._columns(headers, explicit, source, header_line)
+        report.columns = {name: headers[i] for name, i in columns.items()}
+        legends = {name: action_legend(headers[i], SIGNATURE_LEGEND if name == "signature" else CONSENT_LEGEND)
+                   for name, i in columns.items() if name != "participant"}
+        record, _ = self.ref.untc_records[instrument]
+        file_iri = write_imported_file(
+            self.writer, source, title=f"UN Treaty Collection status of {instrument}: {source.path.name}",
+            publisher="United Nations Treaty Collection", reflects=IRI(record))
+        width = len(headers)
+        self.page = page
+        self.path = source.path
+        self.seen = {}          # participant code -> Participant, from the table
+        if page is not None:
+            counts = page.counts()
+            report.parties_stated = counts.get("parties")
+            report.signatories_stated = counts.get("signatories")
+        for row in rows:
+            line, fields, end = row[:3]
+            refs = row[3] if len(row) > 3 else None
+            report.rows_read += 1
+            progress.tick(report.rows_read)
+            try:
+                check_width(fields, width, line, end)
+                self.row(line, [clean(f) for f in fields], columns, legends, instrument, report, file_iri, refs)
+            except RowError as exc:
+                report.reject(line, str(exc))
+        if page is not None:
+            self.page_records(page, instrument, report, file_iri)
+            if report.parties_stated is not None and report.parties_stated != len(report.consents):
+                report.warn(("parties",), page.status_line,
+                            f"the page's status line says Parties: {report.parties_stated}, the table has "
+                            f"{len(report.consents)} participants with a consent not in brackets")
+
+    def _csv_rows(self, source, report):
+        report.delimiter = sniff_delimiter(first_line(source.text))
+        rows = list(csv_records(source.text, report.delimiter, source.path))
+        preamble = " ".join(" ".join(f) for _, f, _ in rows[:10] if f and not normalize(f[0]).startswith("participant"))
+        return rows, self._titles_in(preamble)
+
+    def _html_rows(self, source):
+        """Rows (line, cells, line, footnote numbers per cell) of the table whose header starts
+        with 'Participant', the instruments the page names (by the mtdsg_no of its form's
+        address, else by the titles in its headings) and the page's other parts (untc_page.StatusPage)."""
+        parser = untc_page.PageParser()
+        try:
+            parser.feed(source.text)
+            parser.close()
+        except (AssertionError, ValueError) as exc:  # html.parser's last resort on mangled markup
+            raise LoadError(f"cannot parse this HTML page: {exc}", path=source.path) from None
+        table = next((t for t in parser.result_with_refs()
+                      if any(cells and normalize(cells[0]).startswith("participant") for _, cells, _ in t[:5])), None)
+        if table is None:
+            raise LoadError("no table with a 'Participant' column in this HTML page", path=source.path)
+        found = set()
+        for action in parser.form_actions:
+            found |= self._mtdsg_in(action)
+        if not found:
+            for title in parser.titles:
+                found |= self._titles_in(title)
+        rows = [(line, cells, line, refs) for line, cells, refs in table if any(cells)]
+        return rows, found, parser.page()
+
+    def _mtdsg_in(self, text):
+        numbers = set(re.findall(r"mtdsg_no=([A-Za-z0-9-]+)", html.unescape(text)))
+        return {code for code, (_, mtdsg) in self.ref.untc_records.items() if mtdsg in numbers}
+
+    def _titles_in(self, text):
+        """Instruments whose full English title appears in ``text``; where one title contains
+        another (the CAT title is part of OPCAT's) only the longer one counts."""
+        key = normalize(text)
+        found = {title: code for title, code in self.ref.titles.items() if title and title in key}
+        return {code for title, code in found.items() if not any(title != other and title in other for other in found)}
+
+    def _choose_instrument(self, found, source):
+        if self.instrument:
+            if len(found) == 1 and self.instrument not in found:
+                raise UsageError(f"{source.path}: the page is the status of {next(iter(found))}, "
+                                 f"not of --instrument {self.instrument}")
+            return self.instrument
+        if len(found) == 1:
+            return next(iter(found))
+        seen = f" (it names {', '.join(sorted(found))})" if found else ""
+        raise UsageError(f"{source.path}: cannot tell which instrument this table is for{seen}; "
+                         f"give --instrument CODE, one of {', '.join(sorted(self.ref.untc_records))}")
+
+    @staticmethod
+    def _header(rows, source):
+        """(line, headers) of the first row starting with 'Participant'; removes it, and what
+        precedes it (a page title), from ``rows``."""
+        for index, row in enumerate(rows[:50]):
+            line, cells = row[0], row[1]
+            if cells and normalize(cells[0]).startswith("participant"):
+                del rows[: index + 1]
+                return line, [clean(c) for c in cells]
+        raise LoadError("no header row starting with 'Participant' in the first 50 rows", path=source.path)
+
+    @staticmethod
+    def _columns(headers, explicit, source, line):
+        keys = [normalize(h) for h in headers]
+        columns = {}
+        for i, key in enumerate(keys):
+            if key.startswith("participant"):
+                columns.setdefault("participant", i)
+            elif key.startswith("signature"):
+                columns.setdefault("signature", i)
+            elif re.search(r"\b(ratification|accession|acceptance|approval|succession|confirmation|"
+                           r"definitive signature)\b", key):
+                columns.setdefault("consent", i)
+        columns.update(map_columns(headers, {}, explicit, source.path, line))
+        for name in ("participant", "consent"):
+            if name not in columns:
+                raise LoadError(f"cannot find the {name!r} column (e.g. 'Ratification, Accession(a), "
+                                f"Succession(d)'); headers seen: {quoted_headers(headers)}; name it with --map {name}=HEADER",
+                                path=source.path, line=line)
+        return columns
+
+    # ---- participants ------------------------------------------------------------------
+
+    def participant(self, name):
+        """(code, IRI) of a participant name, or None: a state of the reference data, else (with
+        non_states) Cook Islands, Niue or the European Union."""
+        codes = self.names.resolve(name)
+        if codes is not None and len(codes) == 1:
+            return codes[0], IRI(STATE + codes[0])
+        if self.non_states:
+            other = untc_page.non_state(name)
+            if other:
+                kind, code, _ = other
+                return code, IRI((STATE if kind == "state" else GROUP) + code)
         return None
 
-
-def date_only(text):
-    """ISO date when ``text`` is nothing but a date ('22 November 2006'), else None."""
-    text = " ".join(text.replace("\xa0", " ").split()).strip(" .:")
-    match = _LONG_DATE.fullmatch(text)
-    return _iso(match) if match else None
-
-
-# =====================================================================================
-# The page
-# =====================================================================================
-
-@dataclass
-class Block:
-    kind: str      # 'heading' | 'date' | 'para'
-    text: str
-    line: int
-
-
-@dataclass
-class Entry:
-    """One participant's entry in a section after the grid."""
-    section: str   # dgDec | dgDecUnderArticle | dgObj | dgNotifications
-    index: int
-    participant: str = ""
-    line: int = 0
-    refs: list = field(default_factory=list)
-    blocks: list = field(default_factory=list)
-
-
-@dataclass
-class Footnote:
-    number: str
-    text: str      # paragraphs joined by '\n'
-    line: int
-
-
-SECTIONS = ("dgDec", "dgDecUnderArticle", "dgObj", "dgNotifications", "dgNotesAll")
-_FIELD_ID = re.compile(r"_(dgDecUnderArticle|dgDec|dgObj|dgNotifications|dgNotesAll)_ctl(\d+)_div(Participant|Text|NotesAll)$")
-_TITLE_ID = re.compile(r"_(divMainDecArt|divDecArt|divMainDecTilte|divMainObjTitle)$")
-
-
-class _Capture:
-    """Text of one element, as blocks split at <br> and <p>."""
-
-    def __init__(self, key, line):
-        self.key, self.line = key, line
-        self.blocks, self.refs = [], []
-        self._buf, self._buf_line = [], None
-        self.mode = "para"
-        self.anchor = None
-
-    def data(self, text, line):
-        if self.mode == "skip":
+    def row(self, line, cells, columns, legends, instrument, report, file_iri, refs=None):
+        name = cells[columns["participant"]]
+        if not name:
+            raise RowError("no participant name")
+        actions, bracketed = [], False
+        for column in ("signature", "consent"):
+            text = cells[columns[column]] if column in columns else ""
+            inner = re.fullmatch(r"\[\s*(.*?)\s*\]", text)
+            if inner:
+                text, bracketed = inner.group(1), True
+            if text:
+                date, marker = parse_untc_date(text)
+                form = legends[column].get(marker)
+                if form is None:
+                    legend = ", ".join(f"{m or '(none)'} {f}" for m, f in legends[column].items())
+                    raise RowError(f"{report.columns[column]!r}: unknown marker {marker!r} in {text!r} (legend: {legend})")
+                actions.append((date, marker, form, column))
+        events = self._denunciations(name, refs, actions, instrument) if bracketed else []
+        consent = next((a for a in actions if a[3] == "consent"), None)
+        if consent and not bracketed:
+            report.consents.add(normalize(re.sub(r"[\d,*\s]+$", "", name)))
+        who = self.participant(name)
+        if who is None:
+            report.unresolved.append((line, "participant", name, self.names.suggest(name)))
             return
-        if self._buf_line is None and text.strip(" \t\n\xa0"):
-            self._buf_line = line
-        self._buf.append(text)
+        code, agent = who
+        if untc_page.non_state(name) and not (self.names.resolve(name) or ()):
+            report.non_states.append((line, name, str(agent)))
+        signature = next((a[0] for a in actions if a[3] == "signature"), None)
+        self.seen[code] = Participant(code, agent, name, line, signature, consent[0] if consent else None,
+                                      tuple(r for cell in (refs or ()) for r in cell), bracketed)
+        for date, marker, form, _ in actions:
+            self.write_action(code, instrument, date, marker, form, line, report, file_iri, agent=agent)
+        for event in events:
+            self.write_footnote_event(code, agent, instrument, event, report, file_iri)
 
-    def flush(self):
-        text = " ".join("".join(self._buf).replace("\xa0", " ").split())
-        if text:
-            self.blocks.append(Block(self.mode if self.mode in ("heading", "date") else "para", text,
-                                     self._buf_line or self.line))
-        self._buf, self._buf_line = [], None
+    def _denunciations(self, name, refs, actions, instrument):
+        """The denunciations (and re-accessions) that explain a bracketed row, from its footnotes."""
+        numbers = [r for cell in (refs or ()) for r in cell]
+        if refs is None or self.page is None:
+            raise RowError(f"{name}: a participation in brackets (denounced or withdrawn) is explained in the page's "
+                           "footnotes, which a CSV table does not have; import the saved HTML page")
+        notes = [self.page.footnotes[n] for n in numbers if n in self.page.footnotes]
+        if not notes:
+            raise RowError(f"{name}: a participation in brackets (denounced or withdrawn) with no footnote on the page "
+                           f"(markers: {', '.join(numbers) or 'none'})")
+        try:
+            events = untc_page.denunciations(notes, name)
+        except untc_page.FootnoteProblem as exc:
+            raise RowError(str(exc)) from None
+        denounced = [e for e in events if e.kind == "denunciation"]
+        where = ", ".join(f"{n.number} (line {n.line})" for n in notes)
+        if not denounced:
+            raise RowError(f"{name}: a participation in brackets (denounced or withdrawn), but footnote {where} states "
+                           f"no dated denunciation by {name}")
+        if len(denounced) != len(events) - len(denounced) + 1:
+            raise RowError(f"{name}: footnote {where} states {len(denounced)} denunciations and "
+                           f"{len(events) - len(denounced)} re-accessions; cannot tell which participation each ends")
+        consent = next((a[0] for a in actions if a[3] == "consent"), None)
+        if consent and denounced[0].date < consent:
+            raise RowError(f"{name}: the denunciation in footnote {where} ({denounced[0].date}) is dated before "
+                           f"the consent in the table ({consent})")
+        return events
 
-
-class PageParser(HTMLParser):
-    """Every HTML table as rows of (line, [cell text]) with the footnote numbers of each cell;
-    text inside <sup> (footnote markers), <script> and <style> is left out of the text. Also
-    keeps the text of <title>, <h1>-<h6> and elements whose id or class mentions 'title', the
-    action of each <form>, and (UN Treaty Collection pages) the status line, the footnotes and
-    the entries of the sections after the participant grid."""
-
-    SKIP = {"sup", "script", "style"}
-    HEADINGS = {"title", "h1", "h2", "h3", "h4", "h5", "h6"}
-    VOID = {"br", "img", "hr", "input", "meta", "link", "col", "area", "base", "wbr", "source"}
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.tables = []      # each: list of (line, cells); a cell is [text parts, refs]
-        self._open = []       # stack of open tables: [rows, current row or None, current cell or None]
-        self._skip = 0
-        self._sup = 0
-        self._stack = []      # open elements: (tag, is_title, extra)
-        self.titles = []
-        self._title_depth = 0
-        self._title_text = []
-        self.form_actions = []
-        self._captures = []   # open captures (innermost last)
-        self.fields = []      # finished captures: (key, _Capture)
-
-    # ---- elements ----------------------------------------------------------------------
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        capture = self._captures[-1] if self._captures else None
-        if tag in self.VOID:
-            if tag == "br":
-                self._text(" ")
-                if capture:
-                    capture.flush()
+    def write_footnote_event(self, code, agent, instrument, event, report, file_iri):
+        if event.kind == "re-accession":
+            self.write_action(code, instrument, event.date, "", "accession", event.line, report, file_iri, agent=agent,
+                              comment=f"Re-accession stated in footnote {event.footnote} of the page: {event.text}",
+                              quiet=True)
+            report.footnote_events["re-accession"] += 1
             return
-        if tag == "form" and attrs.get("action"):
-            self.form_actions.append(attrs["action"])
-        ident = attrs.get("id") or ""
-        is_title = tag in self.HEADINGS or "title" in ident.lower() or "title" in (attrs.get("class") or "").lower()
-        extra = None
-        if tag == "div" and ident:
-            match = _FIELD_ID.search(ident)
-            key = None
-            if match:
-                key = (match.group(1), int(match.group(2)), match.group(3))
-            elif ident.endswith("rptStatus_ctl00_tcText"):
-                key = ("status",)
-            else:
-                title = _TITLE_ID.search(ident)
-                if title:
-                    key = ("title", title.group(1))
-            if key:
-                extra = ("capture", _Capture(key, self.getpos()[0]))
-                self._captures.append(extra[1])
-        elif capture is not None and tag == "p":
-            if self._open_paragraph():      # <p> closes an open <p>, and the <i> left open in it
-                self.handle_endtag("p")
-            capture.flush()
-            cls = (attrs.get("class") or "").lower()
-            align = (attrs.get("align") or "").lower()
-            extra = ("p", capture.mode)
-            capture.mode = "skip" if "invisible" in cls else "date" if align == "right" else \
-                "heading" if align == "left" else "para"
-        elif capture is not None and tag == "a" and attrs.get("name") is not None and capture.anchor is None:
-            capture.anchor = attrs["name"].strip()
-            extra = ("anchor", capture.mode)
-            capture.mode = "skip"
-        self._stack.append((tag, is_title, extra))
-        if is_title:
-            self._title_depth += 1
-        if tag in self.SKIP:
-            self._skip += 1
-            if tag == "sup":
-                self._sup += 1
-        elif tag == "table":
-            self._open.append([[], None, None])
-            self.tables.append(self._open[-1][0])
-        elif tag == "tr" and self._open:
-            self._open[-1][1] = (self.getpos()[0], [])
-            self._open[-1][0].append(self._open[-1][1])
-        elif tag in ("td", "th") and self._open:
-            table = self._open[-1]
-            if table[1] is None:  # a cell outside any <tr>
-                table[1] = (self.getpos()[0], [])
-                table[0].append(table[1])
-            table[2] = [[], []]
-            table[1][1].append(table[2])
+        if event.effective and event.notified:
+            when = f"notified on {event.notified} with effect from {event.effective}"
+        elif event.effective:
+            when = f"with effect from {event.effective}"
+        else:
+            when = f"notified on {event.notified}; the footnote gives no date of effect, so hrkg:date is the date of notification"
+        self.write_record(f"{code}-{instrument}-withdrawal", [
+            (RDFV.type, H.Withdrawal),
+            (H.state, agent),
+            (H.instrument, IRI(INSTRUMENT + instrument)),
+            (H.date, Lit(event.date, XSDV.date)),
+            (H.dateBasis, "effective" if event.effective else "notification"),
+            (H.text, event.text),
+            (RDFSV.comment, Lit(f"Denunciation {when} (footnote {event.footnote} of the page; the participation is in "
+                                "brackets in the table).", lang="en")),
+        ], event.line, report, file_iri)
+        report.footnote_events["denunciation"] += 1
 
-    def _open_paragraph(self):
-        """Whether a <p> is open inside the innermost block (div, td): as in a browser, a new <p>
-        closes it together with inline elements left open in it ('<p><i>Upon signature:<br><p>')."""
-        for tag, _, _ in reversed(self._stack):
-            if tag == "p":
-                return True
-            if tag in ("div", "td", "th", "tr", "table", "li", "body"):
-                return False
-        return False
+    def write_action(self, state, instrument, date, marker, form, line, report, file_iri, agent=None, comment=None,
+                     quiet=False):
+        cls, kind = FORMS[form]
+        iri = f"{ACTION}{state}-{instrument}-{kind}"
+        self.ids[iri] += 1
+        if self.ids[iri] > 1:
+            if not quiet:
+                report.warn(("repeat", iri), line,
+                            f"a second {kind} of {instrument} by {state}: written as {kind}-{self.ids[iri]}")
+            iri += f"-{self.ids[iri]}"
+        kept_marker = None if form in PLAIN_FORMS else marker
+        if comment is None and kept_marker:
+            comment = f"{form.capitalize()} ({marker}) in the UN Treaty Collection's table."
+        self.writer.resource(IRI(iri), [
+            (RDFV.type, cls),
+            (H.signingState if cls == H.Signature else H.consentingState, agent or IRI(STATE + state)),
+            (H.instrument, IRI(INSTRUMENT + instrument)),
+            (H.date, Lit(date, XSDV.date)),
+            (H.depositaryMarker, kept_marker),
+            (RDFSV.comment, Lit(comment, lang="en") if comment else None),
+            (DCT.source, file_iri),
+            (H.row, line),
+        ])
+        report.records += 1
 
-    def handle_endtag(self, tag):
-        if tag in self.VOID:
-            if tag == "br" and self._captures:    # '</br>' as some pages write it
-                self._captures[-1].flush()
-            return
-        # close up to the matching open element (browsers forgive missing end tags; so do we)
-        if not any(t == tag for t, _, _ in self._stack):
-            return
-        while self._stack:
-            open_tag, is_title, extra = self._stack.pop()
-            self._close(open_tag, is_title, extra)
-            if open_tag == tag:
-                break
+    def write_record(self, name, pairs, line, report, file_iri):
+        """A record act:<name> (numbered -2, -3 when the name repeats) citing the file and line."""
+        iri = ACTION + name
+        self.ids[iri] += 1
+        if self.ids[iri] > 1:
+            iri += f"-{self.ids[iri]}"
+        self.writer.resource(IRI(iri), list(pairs) + [(DCT.source, file_iri), (H.row, line)])
+        report.records += 1
+        return IRI(iri)
 
-    def _close(self, tag, is_title, extra):
-        if is_title:
-            self._title_depth -= 1
-            if self._title_depth == 0:
-                self.titles.append(" ".join("".join(self._title_text).split()))
-                self._title_text = []
-        if extra:
-            if extra[0] == "capture":
-                capture = extra[1]
-                capture.flush()
-                if capture in self._captures:
-                    self._captures.remove(capture)
-                self.fields.append((capture.key, capture))
-            elif self._captures:
-                capture = self._captures[-1]
-                if extra[0] == "p":
-                    capture.flush()
-                capture.mode = extra[1]
-        if tag in self.SKIP:
-            self._skip -= 1
-            if tag == "sup":
-                self._sup -= 1
-        elif tag == "table" and self._open:
-            self._open.pop()
-        elif tag in ("td", "th") and self._open:
-            self._open[-1][2] = None
-        elif tag == "tr" and self._open:
-            self._open[-1][1] = None
-            self._open[-1][2] = None
+    # ---- the page after the table ------------------------------------------------------
 
-    # ---- text --------------------------------------------------------------------------
-
-    def handle_data(self, data):
-        if not self._skip:
-            self._text(data)
-        elif self._sup and self._skip == self._sup:
-            refs = [r for r in re.split(r"[\s,]+", data) if r]
-            if self._open and self._open[-1][2] is not None:
-                self._open[-1][2][1].extend(refs)
-            if self._captures:
-                self._captures[-1].refs.extend(refs)
-
-    def _text(self, data):
-        if self._title_depth:
-            self._title_text.append(data)
-        if self._open and self._open[-1][2] is not None:
-            self._open[-1][2][0].append(data)
-        if self._captures:
-            self._captures[-1].data(data, self.getpos()[0])
-
-    # ---- results -----------------------------------------------------------------------
-
-    def result(self):
-        """Tables as lists of (line, [cell text with whitespace collapsed])."""
-        return [[(line, [" ".join("".join(cell[0]).split()) for cell in cells]) for line, cells in table]
-                for table in self.tables]
-
-    def result_with_refs(self):
-        """Tables as lists of (line, [cell text], [footnote numbers of each cell])."""
-        return [[(line, [" ".join("".join(cell[0]).split()) for cell in cells], [tuple(cell[1]) for cell in cells])
-                 for line, cells in table] for table in self.tables]
-
-    def page(self):
-        """The UN Treaty Collection parts of the page: a StatusPage."""
-        page = StatusPage()
-        entries = {}
-        for key, capture in self.fields:
-            if key[0] == "status":
-                page.status = " ".join(b.text for b in capture.blocks)
-                page.status_line = capture.line
-            elif key[0] == "title":
-                page.titles[key[1]] = " ".join(b.text for b in capture.blocks)
-            elif key[0] == "dgNotesAll":
-                number = capture.anchor or (capture.blocks[0].text.split()[0] if capture.blocks else "")
-                page.footnotes[number] = Footnote(number, "\n".join(b.text for b in capture.blocks), capture.line)
-            else:
-                section, index, part = key
-                entry = entries.get((section, index))
-                if entry is None:
-                    entry = entries[(section, index)] = Entry(section, index)
-                    page.entries.append(entry)
-                if part == "Participant":
-                    entry.participant = " ".join(b.text for b in capture.blocks)
-                    entry.line = capture.line
-                    entry.refs.extend(capture.refs)
-                else:
-                    entry.blocks.extend(capture.blocks)
-                    entry.refs.extend(r for r in capture.refs if r not in entry.refs)
-                    entry.line = entry.line or capture.line
-        return page
-
-
-@dataclass
-class StatusPage:
-    status: str = ""
-    status_line: int = 0
-    titles: dict = field(default_factory=dict)
-    footnotes: dict = field(default_factory=dict)    # number -> Footnote
-    entries: list = field(default_factory=list)      # Entry, in page order
-
-    def counts(self):
-        """{'signatories': n, 'parties': n} from the status line ('Signatories : 35. Parties : 116.')."""
-        return {name.lower(): int(n) for name, n in re.findall(r"(Signatories|Parties)\s*:\s*(\d+)", self.status)}
-
-
-# =====================================================================================
-# Footnotes: denunciations, re-accessions, withdrawals of reservations and declarations
-# =====================================================================================
-
-_SENTENCE_END = re.compile(r"(?<=[.;])\s+(?=(?:On|The|In|By|Subsequently|Upon)\b)")
-# 'On 5 March 2001, the Government of ...'; also 'In a communication received on 7 September 1990,
-# the Government of ...' (Chile and Hungary withdrawing their CAT art. 20 opt-outs)
-_ON_DATE = re.compile(r"^\s*(?:In a (?:communication|notification) received\s+)?On\s+" + DATE_WORDS + r",?\s+(.*)$",
-                      re.I | re.S)
-_EFFECT = re.compile(r"(?:with effect (?:from|as of|on)|effective (?:from|as of|on)?|taking effect on|took effect on)\s+"
-                     + DATE_WORDS, re.I)
-_NOTIFIED = re.compile(r"\b(?:notified|informed|notification)\b", re.I)
-_DENOUNCE = re.compile(r"\b(?:denounc\w*|denunciation|withdraw(?:s|n|al)?\s+from\s+the\s+(?:Convention|Covenant|"
-                       r"Protocol|Optional Protocol))\b", re.I)
-_GOVERNMENT = re.compile(r"^(?:the\s+)?Government\s+of\s+(?:the\s+)?(.+?)\s+(?:notified|informed|re-?acceded)\b(.*)$", re.I | re.S)
-_WITHDRAW = re.compile(r"\bwithdr[ae]w\w*\b|\bwithdrawal\b", re.I)
-_REACCEDE = re.compile(r"\bre-?acce(?:ded|ssion)\b", re.I)
-
-
-def sentences(text):
-    """Footnote text split into sentences at '. On', '. The', ... (never inside 'C.N.400.2022')."""
-    out = []
-    for para in text.split("\n"):
-        out.extend(s.strip() for s in _SENTENCE_END.split(para) if s.strip())
-    return out
-
-
-def names_match(participant, text):
-    """Does ``text`` (a sentence) name ``participant`` (as the page spells it, footnote markers
-    and a parenthesised part allowed)?"""
-    key = " ".join(re.sub(r"\([^)]*\)|[\d,*]+$", " ", participant).split()).lower()
-    if not key:
-        return False
-    text = " ".join(text.split()).lower()
-    # 'Viet Nam' is also spelt 'Vietnam' (crc_op_sc.html, footnote 12): compare without spaces too
-    return key in text or re.search(r"\b" + re.escape(key.replace(" ", "")) + r"\b", text) is not None
-
-
-@dataclass
-class FootnoteEvent:
-    kind: str           # 'denunciation' | 're-accession' | 'withdrawal-of-statement'
-    date: str           # the date the event takes effect as published (effective, else notified)
-    notified: str       # the date of notification ('On <date>, ...') or ''
-    effective: str      # 'with effect from <date>' or ''
-    text: str           # the sentence as published
-    footnote: str
-    line: int
-    statement: str = ""  # withdrawal-of-statement: 'reservation' | 'declaration'
-    partial: bool = False
-    chunk: str = ""     # withdrawal-of-statement: the sentence and what follows up to the next 'On <date>'
-
-
-class FootnoteProblem(Exception):
-    """A footnote says something the rules cannot read (the message says what)."""
-
-
-def denunciations(footnotes, participant):
-    """The denunciations and re-accessions of ``participant`` that ``footnotes`` (Footnote
-    objects) state, sorted by date. FootnoteProblem if a sentence that speaks of a denunciation
-    by the participant has no date that can be read."""
-    events = []
-    for note in footnotes:
-        for sentence in sentences(note.text):
-            denounce, reaccede = _DENOUNCE.search(sentence), _REACCEDE.search(sentence)
-            if not (denounce or reaccede) or not names_match(participant, sentence):
+    def page_records(self, page, instrument, report, file_iri):
+        """Statements, objections, competence declarations and opt-outs from the sections after
+        the table; withdrawals of statements from the footnotes."""
+        refs = {code: list(p.refs) for code, p in self.seen.items()}
+        names = {code: p.name for code, p in self.seen.items()}
+        for entry in page.entries:
+            if entry.section == "dgNotifications" or not entry.participant:
                 continue
-            on = _ON_DATE.match(sentence)
-            notified = _iso_of(*on.groups()[:3]) if on else None
-            subject = _GOVERNMENT.match(on.group(4)) if on else None
-            own = subject is not None and names_match(participant, subject.group(1))
-            effect = _EFFECT.search(sentence)
-            effective = _iso(effect) if effect else None
-            if denounce and _NOTIFIED.search(sentence) and own:
-                if not (notified or effective):
-                    raise FootnoteProblem(f"footnote {note.number} (line {note.line}) speaks of a denunciation by "
-                                          f"{participant} but gives no date that can be read: {sentence[:160]!r}")
-                events.append(FootnoteEvent("denunciation", effective or notified, notified or "", effective or "",
-                                            sentence, note.number, note.line))
-            elif reaccede and not denounce and own and re.search(r"\bre-?acceded\b", subject.group(0)):
-                events.append(FootnoteEvent("re-accession", notified, notified, "", sentence, note.number, note.line))
-    unique = {(e.kind, e.date, e.notified, e.effective): e for e in events}
-    return sorted(unique.values(), key=lambda e: (e.date, e.kind != "denunciation"))
-
-
-def statement_withdrawals(footnote, participant):
-    """Withdrawals of reservations or declarations by ``participant`` stated in ``footnote``:
-    'On <date>, the Government of <participant> notified the Secretary-General of its decision to
-    withdraw the reservation ...'. Objections, and sentences that name another government, are
-    left alone."""
-    found = []
-    parts = sentences(footnote.text)
-    for i, sentence in enumerate(parts):
-        on = _ON_DATE.match(sentence)
-        if not on:
-            continue
-        gov = _GOVERNMENT.match(on.group(4))
-        if not gov or not (names_match(participant, gov.group(1)) or names_match(gov.group(1), participant)):
-            continue
-        chunk = [sentence]
-        for later in parts[i + 1:]:
-            if _ON_DATE.match(later):
-                break
-            chunk.append(later)
-        head = re.split(r":", gov.group(2), maxsplit=1)[0]
-        if not _WITHDRAW.search(head):
-            if not re.search(r"\bthe following\b", head, re.I) or len(chunk) < 2:
+            who = self.participant(entry.participant)
+            if who is None:
+                report.unresolved.append((entry.line, SECTION_LABELS[entry.section], entry.participant,
+                                          self.names.suggest(entry.participant)))
                 continue
-            head = re.split(r":", chunk[1], maxsplit=1)[0]     # '... notified the following: ... withdraws the reservation'
-            if not _WITHDRAW.search(head):
-                continue
-        if re.search(r"\bobjection", head, re.I) or _DENOUNCE.search(head):
-            continue
-        kind = "reservation" if re.search(r"\breservations?\b", head, re.I) else \
-            "declaration" if re.search(r"\bdeclarations?\b", head, re.I) else ""
-        if not kind:
-            continue
-        date = _iso_of(*on.groups()[:3])
-        if date is None:
-            raise FootnoteProblem(f"footnote {footnote.number} (line {footnote.line}): the date of a withdrawal by "
-                                  f"{participant} is not a calendar date: {sentence[:120]!r}")
-        found.append(FootnoteEvent("withdrawal-of-statement", date, date, "", sentence, footnote.number, footnote.line,
-                                   statement=kind,
-                                   partial=bool(re.search(r"\bpartial|\bto the extent\b|\binsofar\b", " ".join(chunk[:2]), re.I)),
-                                   chunk=" ".join(chunk)))
-    return found
+            code, agent = who
+            refs.setdefault(code, []).extend(r for r in entry.refs if r not in refs[code])
+            names.setdefault(code, entry.participant)
+            known = self.seen.get(code)
+            if entry.section in ("dgDec", "dgObj"):
+                for statement in untc_page.statements(entry):
+                    self.write_statement(code, agent, instrument, entry, statement, known, report, file_iri)
+            if entry.section in ("dgDec", "dgDecUnderArticle"):
+                findings, problems = untc_page.procedures(instrument, entry)
+                for finding in findings:
+                    self.write_procedure(code, agent, instrument, finding, known, report, file_iri)
+                for problem in problems:
+                    report.problems.append((problem.line, problem.reason))
+                    for procedure in problem.codes:
+                        self.write_unclear_procedure(code, agent, instrument, procedure, problem, known, report, file_iri)
+        opt_out = untc_page.PROCEDURES.get(instrument, {}).get("opt_out")
+        for code in sorted(refs):
+            agent = self.seen[code].agent if code in self.seen else self.participant(names[code])[1]
+            for number in dict.fromkeys(refs[code]):
+                note = page.footnotes.get(number)
+                if note is None:
+                    continue
+                try:
+                    found = untc_page.statement_withdrawals(note, names[code])
+                except untc_page.FootnoteProblem as exc:
+                    report.problems.append((note.line, str(exc)))
+                    continue
+                for event in found:
+                    self.write_statement_withdrawal(code, agent, instrument, event, opt_out, report, file_iri)
 
+    def write_statement(self, code, agent, instrument, entry, statement, known, report, file_iri):
+        objection = entry.section == "dgObj"
+        cls, why = ("Objection", "its section") if objection else untc_page.classify(statement)
+        dated = statement_date(statement, known)
+        label = {"Reservation": "reservation", "InterpretiveDeclaration": "declaration",
+                 "ReservationOrDeclaration": "reservation-or-declaration", "Objection": "objection"}[cls]
+        if dated is None:
+            report.problems.append((statement.line, f"{entry.participant}: a {label.replace('-', ' ')} with no date on "
+                                                    "the page and no action in the table to date it by; not written"))
+            return
+        date, basis, how = dated
+        heading = f" {statement.heading!r}" if statement.heading else ""
+        classified = {"heading": f"Classified by its heading{heading}.",
+                      "wording": "Classified by its wording (it calls itself a reservation).",
+                      "heading names both": f"Its heading{heading} names both a reservation and a declaration.",
+                      "neither heading nor wording says": "Neither its heading nor its wording says whether it is a "
+                                                          "reservation or a declaration.",
+                      "its section": "In the page's section 'Objections'."}[why]
+        self.write_record(f"{code}-{instrument}-{label}", [
+            (RDFV.type, getattr(H, cls)),
+            (H.state, agent),
+            (H.instrument, IRI(INSTRUMENT + instrument)),
+            (H.date, Lit(date, XSDV.date)),
+            (H.dateBasis, basis),
+            (H.text, statement.text),
+            (RDFSV.comment, Lit(f"{classified} {how}", lang="en")),
+        ], statement.line, report, file_iri)
+        report.statements[cls] += 1
 
-# =====================================================================================
-# Entries: statements (reservations, declarations, objections) and committee competence
-# =====================================================================================
+    def write_procedure(self, code, agent, instrument, finding, known, report, file_iri):
+        dated = statement_date(finding.statement, known)
+        if dated is None:
+            report.problems.append((finding.statement.line, f"{finding.code} for {code}: no date on the page and no "
+                                                            "consent in the table to date it by; not written"))
+            return
+        date, basis, how = dated
+        opted_out = finding.status == "opted-out"
+        what = (f"Opt-out of the inquiry procedure {finding.code}" if opted_out else
+                f"Declaration recognising the committee's competence under {finding.code} ({finding.kind})")
+        self.write_record(f"{code}-{finding.code}-{'opt-out' if opted_out else 'acceptance'}", [
+            (RDFV.type, H.ProcedureOptOut if opted_out else H.ProcedureAcceptance),
+            (H.state, agent),
+            (H.instrument, IRI(INSTRUMENT + instrument)),
+            (H.procedure, IRI(PROCEDURE + finding.code)),
+            (H.date, Lit(date, XSDV.date)),
+            (H.dateBasis, basis),
+            (H.text, finding.statement.text),
+            (RDFSV.comment, Lit(f"{what}. {how}", lang="en")),
+        ], finding.statement.line, report, file_iri)
+        report.procedures.append((finding.code, finding.status, code, date, basis))
 
-@dataclass
-class Statement:
-    heading: str
-    date: str           # printed on the page above the statement ('' when made upon consent)
-    paragraphs: list
-    line: int
+    def write_unclear_procedure(self, code, agent, instrument, procedure, problem, known, report, file_iri):
+        """A statement the rules could not read that may decide ``procedure`` for the state: kept
+        as data (hrkg:UnclearProcedureStatement), so complaint-procedures answers 'unknown' for it
+        rather than 'not-accepted' or 'accepted'."""
+        dated = statement_date(problem.statement, known)
+        pairs = [
+            (RDFV.type, H.UnclearProcedureStatement),
+            (H.state, agent),
+            (H.instrument, IRI(INSTRUMENT + instrument)),
+            (H.procedure, IRI(PROCEDURE + procedure)),
+            (H.text, problem.statement.text),
+            (RDFSV.comment, Lit(f"Not read by the importer's rules: {problem.why}; the status of "
+                                f"{procedure} for this state is unknown until a person reads it.", lang="en")),
+        ]
+        if dated is not None:
+            pairs[4:4] = [(H.date, Lit(dated[0], XSDV.date)), (H.dateBasis, dated[1])]
+        self.write_record(f"{code}-{procedure}-unclear", pairs, problem.line, report, file_iri)
+        report.procedures.append((procedure, "unknown (not read)", code, dated[0] if dated else "", ""))
 
-    @property
-    def text(self):
-        return "\n".join(([self.heading] if self.heading else []) + self.paragraphs)
+    def write_statement_withdrawal(self, code, agent, instrument, event, opt_out, report, file_iri):
+        partial = " (in part)" if event.partial else ""
+        self.write_record(f"{code}-{instrument}-{event.statement}-withdrawal", [
+            (RDFV.type, H.ReservationWithdrawal),
+            (H.state, agent),
+            (H.instrument, IRI(INSTRUMENT + instrument)),
+            (H.date, Lit(event.date, XSDV.date)),
+            (H.dateBasis, "notification"),
+            (H.text, event.chunk),
+            (RDFSV.comment, Lit(f"Withdrawal{partial} of a {event.statement}, notified on {event.date} "
+                                f"(footnote {event.footnote} of the page).", lang="en")),
+        ], event.line, report, file_iri)
+        report.footnote_events[f"{event.statement} withdrawal"] += 1
+        if opt_out and not event.partial and untc_page.articles_in(event.chunk) & set(opt_out[:2]):
+            code_ = opt_out[2]
+            self.write_record(f"{code}-{code_}-opt-out-withdrawal", [
+                (RDFV.type, H.ProcedureOptOutWithdrawal),
+                (H.state, agent),
+                (H.instrument, IRI(INSTRUMENT + instrument)),
+                (H.procedure, IRI(PROCEDURE + code_)),
+                (H.date, Lit(event.date, XSDV.date)),
+                (H.dateBasis, "notification"),
+                (H.text, event.chunk),
+                (RDFSV.comment, Lit(f"Withdrawal of the opt-out of {code_}: the withdrawn {event.statement} names "
+                                    f"article {' or '.join(str(a) for a in sorted(set(opt_out[:2])))} "
+                                    f"(footnote {event.footnote} of the page).", lang="en")),
+            ], event.line, report, file_iri)
+            report.procedures.append((code_, "opt-out withdrawn", code, event.date, "notification"))
 
-
-def statements(entry):
-    """An entry split into statements: a new statement at each date printed on the page and at
-    each heading that follows text; a date stays in force until the next one."""
-    out, current, date = [], None, ""
-    for block in entry.blocks:
-        if block.kind == "date" and date_only(block.text):
-            date = date_only(block.text)
-            current = None
-            continue
-        if block.kind == "heading":
-            if current is not None and not current.paragraphs:
-                current.heading = f"{current.heading} {block.text}".strip()
-            else:
-                current = Statement(block.text, date, [], block.line)
-                out.append(current)
-            continue
-        if current is None:
-            current = Statement("", date, [], block.line)
-            out.append(current)
-        current.paragraphs.append(block.text)
-    return [s for s in out if s.paragraphs or s.heading]
-
-
-RESERVATION, DECLARATION, GENERIC = "Reservation", "InterpretiveDeclaration", "ReservationOrDeclaration"
-
-
-def classify(statement):
-    """(class name, why): by the heading when it says reservation or declaration (not both),
-    else by the wording when it calls itself a reservation and nothing else, else generic."""
-    heading = statement.heading.lower()
-    res, dec = "reserv" in heading, bool(re.search(r"declar|understand|interpret", heading))
-    if res != dec:
-        return (RESERVATION if res else DECLARATION), "heading"
-    if res and dec:
-        return GENERIC, "heading names both"
-    text = " ".join(statement.paragraphs).lower()
-    wres = bool(re.search(r"\breservations?\b", text))
-    wdec = bool(re.search(r"\bdeclar\w*|\binterpret\w*|\bunderstand\w*", text))
-    if wres and not wdec:
-        return RESERVATION, "wording"
-    return GENERIC, "neither heading nor wording says"
-
-
-# Competence declarations and opt-outs per instrument: the articles of a 'dgDecUnderArticle'
-# section, the articles read in the declarations section, and the inquiry opt-out
-# (inquiry article, opt-out article, code).
-PROCEDURES = {
-    "ICERD": {"section": {14: ("ICERD-14", "individual")}},
-    "CAT": {"section": {21: ("CAT-21", "inter-state"), 22: ("CAT-22", "individual")},
-            "opt_out": (20, 28, "CAT-20")},
-    "CPED": {"section": {31: ("CPED-31", "individual"), 32: ("CPED-32", "inter-state")}},
-    "ICCPR": {"section": {41: ("ICCPR-41", "inter-state")}},
-    "OP-ICESCR": {"section": {10: ("OP-ICESCR-10", "inter-state"), 11: ("OP-ICESCR-11", "inquiry")}},
-    "ICMW": {"declarations": {76: ("ICMW-76", "inter-state"), 77: ("ICMW-77", "individual")}},
-    "OP-CRC-IC": {"declarations": {12: ("OP-CRC-IC-12", "inter-state")}, "opt_out": (13, 13, "OP-CRC-IC-13")},
-    "OP-CEDAW": {"opt_out": (8, 10, "OP-CEDAW-8")},
-    "OP-CRPD": {"opt_out": (6, 8, "OP-CRPD-6")},
-}
-KIND_WORDS = {
-    "individual": re.compile(r"\bindividuals?\b|\bpersons?\b|\bvictims?\b|\bindividual communications\b", re.I),
-    "inter-state": re.compile(r"\bState Party claim|\banother State\b|\bfrom a State Party\b|\binter-?\s?State\b|"
-                              r"\bState Party which claims\b|\bby which a (?:State )?Party claim", re.I),
-    "inquiry": re.compile(r"\binquir", re.I),
-}
-_ARTICLES = re.compile(r"\barticles?\s+\[?((?:\d+|[IVXL]+\b)(?:\s*(?:\(\s*\d+\s*\)|,?\s*paragraph\s+\d+))?"
-                       r"(?:\s*(?:,|and|or|&)\s*(?:\d+|[IVXL]+\b)(?:\s*\(\s*\d+\s*\))?)*)", re.I)
-# refusals: 'does not recognize', 'without recognizing' (Tajikistan, OP-CEDAW), and a recognition
-# put off to 'a later time' (Türkiye, ICMW arts. 76 and 77), which accepts nothing yet
-_NEGATIVE = re.compile(r"\b(?:not|no longer|neither)\b[^.;]{0,60}?\b(?:recogni[sz]\w*|accept\w*|undertake\w*|"
-                       r"bound)\b|\bwithout\s+(?:recogni[sz]|accept)\w*|"
-                       r"\bwill\s+(?:recogni[sz]|accept)\w*\b[^.;]{0,200}?\b(?:at a later (?:time|date|stage)|"
-                       r"in the future|later)\b", re.I)
-_POSITIVE = re.compile(r"\b(?:recogni[sz]\w*|accept\w*)\b[^.;]{0,200}?\bcompetence\b|\bcompetence\b[^.;]{0,120}?"
-                       r"\b(?:recogni[sz]\w*|accept\w*)\b|\brecogni[sz]\w*\b[^.;]{0,80}\bas (?:fully )?binding\b|"
-                       r"\b(?:declares?|declaration)\s+(?:under|pursuant to|in accordance with)\s+article", re.I)
-# ICERD art. 14(2): a state may name a national body to receive petitions first; naming it is
-# not the art. 14(1) recognition of the Committee's competence (Argentina, Republic of Moldova 2014)
-_NATIONAL_BODY = re.compile(r"\bparagraphs?\s+2\b[^.;]*\bdesignat\w*|\bdesignat\w*\b[^.;]*\b(?:body|institute)\b", re.I)
-ROMAN = {"XIV": 14, "XXI": 21, "XXII": 22, "XX": 20, "XXVIII": 28, "XLI": 41}
-
-
-def articles_in(text):
-    """Article numbers a text names ('article 22, paragraph 1', 'articles 21 and 22', 'article XXII')."""
-    found = set()
-    for match in _ARTICLES.finditer(text):
-        chunk = re.sub(r"\(\s*\d+\s*\)|paragraph\s+\d+", " ", match.group(1))
-        for token in re.findall(r"\d+|[IVXL]+\b", chunk):
-            number = int(token) if token.isdigit() else ROMAN.get(token)
-            if number:
-                found.add(number)
-    return found
-
-
-_SPLIT = re.compile(r"(?<=[.;])\s+(?=[\"“'\[(]?[A-Z0-9])|\s+(?=\b(?:[a-z]|\d{1,2})\)\s)")
+    def finish(self):
+        pass
 
 
 @dataclass
-class ProcedureFinding:
+class Participant:
+    """A participant as the table gives it: the dates that date its statements."""
     code: str
-    kind: str           # individual | inquiry | inter-state
-    status: str         # accepted | opted-out
-    statement: Statement
-    date: str           # printed on the page ('' when made upon consent)
-
-
-@dataclass
-class ProcedureProblem:
+    agent: str
+    name: str
     line: int
-    reason: str
-    codes: tuple = ()       # the procedures the statement may decide (their status is unknown)
-    statement: Statement = None
-    why: str = "it neither clearly recognises nor refuses the committee's competence"
+    signature: str
+    consent: str
+    refs: tuple
+    bracketed: bool
 
 
-def _codes(accept_rules, opt_out, articles):
-    """Procedure codes for article numbers: the accepting rules of the section, and the opt-out
-    (``opt_out``: inquiry article, opt-out article, code; None in a competence section)."""
-    codes = [accept_rules[a][0] for a in sorted(articles) if accept_rules and a in accept_rules]
-    if opt_out and articles & set(opt_out[:2]):
-        codes.append(opt_out[2])
-    return tuple(codes)
+SECTION_LABELS = {"dgDec": "declarations and reservations", "dgDecUnderArticle": "competence declarations",
+                  "dgObj": "objections"}
 
 
-def procedures(instrument, entry):
-    """(findings, problems) for one entry of a competence section or of the declarations
-    section. The rules, each with a test in tests/test_import_untc_pages.py:
-
-    - a sentence that recognises a committee's competence accepts the procedures of the articles
-      it names (or its heading names), else the one its wording tells (individuals / a State
-      Party / inquiries); where the recognising sentence names no such article but the rest of
-      the statement does ('... established under article 17: (a) ... article 21; (b) ... article
-      22'), and nothing in it refuses, the statement's articles;
-    - a sentence that refuses ('does not recognize', 'without recognizing', 'will recognize ...
-      at a later time') is read: for an opt-out procedure (CAT art. 20/28, OP-CEDAW art. 8/10...)
-      it is the opt-out; for an opt-in procedure it accepts nothing;
-    - a statement naming only the inquiry article of an opt-out procedure without refusing it
-      (Indonesia on CAT art. 20, Chile on OP-CEDAW arts. 8 and 9) is not an opt-out; one naming
-      the opt-out article without clearly refusing (Cuba, CAT art. 28) is unclear;
-    - the designation of a national body under ICERD art. 14(2) is not a recognition;
-    - anything else in a competence section, or naming a relevant article, is a problem with its
-      line and the procedures it may decide, never guessed: their status is unknown.
-    """
-    rules = PROCEDURES.get(instrument)
-    if not rules:
-        return [], []
-    findings, problems, designations = [], [], []
-    under_article = entry.section == "dgDecUnderArticle"
-    accept_rules = rules.get("section") if under_article else rules.get("declarations")
-    opt_out = rules.get("opt_out") if not under_article else None
-    for statement in statements(entry):
-        found, refused = {}, False
-        text = " ".join(statement.paragraphs)
-        heading_articles = articles_in(statement.heading)
-        statement_articles = articles_in(text) | heading_articles
-        recognising = False
-        for sentence in (s for p in statement.paragraphs for s in _SPLIT.split(p)):
-            named = articles_in(sentence) | heading_articles
-            negative, positive = _NEGATIVE.search(sentence), _POSITIVE.search(sentence)
-            if opt_out and named & set(opt_out[:2]) and negative:
-                found[opt_out[2]] = ProcedureFinding(opt_out[2], "inquiry", "opted-out", statement, statement.date)
-                continue
-            if negative:
-                refused = refused or bool(named & set(accept_rules or ()) or positive)
-                continue
-            if not accept_rules or not positive:
-                continue
-            recognising = True
-            articles = named & set(accept_rules)
-            if not articles and len(accept_rules) == 1 and under_article:
-                articles = set(accept_rules)
-            if not articles:
-                articles = {a for a, (_, kind) in accept_rules.items() if KIND_WORDS[kind].search(sentence)}
-                if len(articles) > 1:
-                    articles = set()
-            for article in articles:
-                code, kind = accept_rules[article]
-                found.setdefault(code, ProcedureFinding(code, kind, "accepted", statement, statement.date))
-        if recognising and not refused and not any(f.status == "accepted" for f in found.values()):
-            for article in sorted(statement_articles & set(accept_rules)):
-                code, kind = accept_rules[article]
-                found.setdefault(code, ProcedureFinding(code, kind, "accepted", statement, statement.date))
-        findings.extend(found.values())
-        if found or refused:
-            continue
-        if instrument == "ICERD" and _NATIONAL_BODY.search(text) and not recognising:
-            designations.append(statement)
-            continue
-        relevant = set(accept_rules or ())
-        if opt_out:
-            relevant |= {opt_out[1]}     # the inquiry article alone, unrefused, is no opt-out
-        named = statement_articles & relevant
-        if under_article or named:
-            if under_article and not named and len(accept_rules) == 1:
-                named = set(accept_rules)      # the section of a single article (ICERD art. 14)
-            codes = _codes(accept_rules, opt_out, named)
-            what = "a declaration in the competence section" if under_article else \
-                f"a statement naming article {', '.join(str(a) for a in sorted(named))}"
-            problems.append(ProcedureProblem(statement.line, f"{entry.participant}: {what} that neither clearly "
-                                                             f"recognises nor refuses a committee's competence: "
-                                                             f"{_short(text)!r}", codes, statement))
-    accepted = {f.code for f in findings if f.status == "accepted"}
-    for statement in designations:
-        code = accept_rules[14][0]
-        if code not in accepted:
-            why = ("competence section holds only the designation of a national body under article 14(2), "
-                   "not a recognition under article 14(1)")
-            problems.append(ProcedureProblem(statement.line, f"{entry.participant}: the {why}: "
-                                                             f"{_short(' '.join(statement.paragraphs))!r}",
-                                             (code,), statement, f"the page's {why}"))
-    return findings, problems
+def statement_date(statement, known):
+    """(date, basis, sentence for the comment) of a statement: the date printed above it; else
+    the signature's when its heading says it was made on signature; else the consent's (the
+    page: 'unless otherwise indicated, made upon ratification, accession or succession'); else
+    the signature's. None when the page gives none of these."""
+    if statement.date:
+        return statement.date, "page", f"Dated on the page ({statement.date})."
+    if known is None:
+        return None
+    if re.search(r"\bsignature\b", statement.heading, re.I) and known.signature:
+        return known.signature, "signature", (f"Made upon signature (its heading says so): dated by the signature "
+                                              f"of {known.signature}.")
+    if known.consent:
+        return known.consent, "consent", ("No date on the page: made upon ratification, accession or succession "
+                                          f"(the page's rule), so dated by the consent of {known.consent}.")
+    if known.signature:
+        return known.signature, "signature", ("No date on the page and no consent in the table: made upon "
+                                              f"signature, so dated by the signature of {known.signature}.")
+    return None
 
 
-def _short(text, n=140):
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[:n - 3] + "..."
-
-
-def unescape(text):
-    return html.unescape(text) if "&" in text else text
+def action_legend(header, default):
+    """Marker -> form of action, from a UNTC header such as 'Ratification, Acceptance(A),
+    Approval(AA), Accession(a), Succession(d)', on top of ``default``."""
+    legend = dict(default)
+    for words, marker in re.findall(r"([A-Za-z][A-Za-z ]*?)\s*\(\s*([A-Za-z]{1,2})\s*\)", header):
+        form = " ".join(words.lower().split())
+        if form in FORMS:
+            legend[marker] = form
+    return legend
