@@ -179,16 +179,16 @@ _CODE_FILTERS = {"state": "state", "recommending_state": "state", "instrument": 
 
 
 def _search_index(kg):
-    """The search index beside the store (built on first use, renamed into place); for --data, a
-    temporary one for this run."""
-    from .search import build_index
-    if kg.manifest.get("path"):
-        path = Path(kg.manifest["path"]) / "search.sqlite"
-        if not path.exists():
+    """The search index beside the store (built on first use, or again when an older hrkg wrote
+    it: search.index_info), renamed into place; for --data, a temporary one for this run."""
+    from .search import INDEX_NAME, build_index, index_info, index_path
+    path = index_path(kg.manifest)
+    if path is not None:
+        if index_info(path) is None:
             build_index(kg.store, path)
         return path
     import tempfile
-    path = Path(tempfile.mkdtemp(prefix="hrkg-search-")) / "search.sqlite"
+    path = Path(tempfile.mkdtemp(prefix="hrkg-search-")) / INDEX_NAME
     build_index(kg.store, path)
     return path
 

@@ -1,8 +1,9 @@
 """Full-text search over UPR recommendation texts, with graph filters (issue 14).
 
 ``build_index(store, path)`` reads the recommendations of a pyoxigraph store (hrkg:text, the
-review's state and cycle, session, recommending state, response, themes) and the treaty asks
-``hrkg.asks`` detects in them, into one SQLite file: a table per fact and an FTS5 index of the
+review's state and cycle, session, recommending state, response, themes) and the treaty asks the
+build recorded on them (hrkg:asksFor, build.record_asks: the same links the follow-up queries
+show), into one SQLite file: a table per fact and an FTS5 index of the
 texts with Porter stemming ("ratify" finds "ratifying"). The file is written beside the store (a
 part file per process) and renamed into place, so a failed build leaves the previous index.
 
@@ -25,24 +26,30 @@ import re
 import sqlite3
 from pathlib import Path
 
-from . import asks as asks_mod
+from .asks import INSTRUMENT_BASE
 
 FILTERS = ("state", "cycle", "recommending_state", "response", "theme", "instrument", "ask", "session")
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"   # 3: asks read from the store (build.record_asks), not detected again
 
 _RECOMMENDATIONS = """
 PREFIX hrkg: <https://w3id.org/hrkg/ontology#>
-SELECT ?rec ?text ?state ?cycle ?session ?by ?byName ?response ?responseText ?date ?year WHERE {
+SELECT ?rec ?text ?state ?cycle ?session ?by ?byName ?response ?responseText WHERE {
   ?rec hrkg:review ?review ; hrkg:text ?text .
   OPTIONAL { ?review hrkg:state/hrkg:code ?state }
-  OPTIONAL { ?review hrkg:cycle ?c . ?c hrkg:code ?cycle OPTIONAL { ?c hrkg:endYear ?year } }
+  OPTIONAL { ?review hrkg:cycle/hrkg:code ?cycle }
   OPTIONAL { ?review hrkg:session ?session }
-  OPTIONAL { ?review hrkg:reviewDate ?date }
   OPTIONAL { ?rec hrkg:recommendingState/hrkg:code ?by }
   OPTIONAL { ?rec hrkg:recommendingStateName ?byName }
   OPTIONAL { ?rec hrkg:response/hrkg:code ?response }
   OPTIONAL { ?rec hrkg:responseText ?responseText }
 }"""
+_ASKS = """
+PREFIX hrkg: <https://w3id.org/hrkg/ontology#>
+SELECT ?rec ?node ?instrument ?ask ?wording ?matched WHERE {
+  ?rec hrkg:asksFor ?node . ?node hrkg:instrument ?instrument ; hrkg:ask ?ask .
+  OPTIONAL { ?node hrkg:wording ?wording }
+  OPTIONAL { ?node hrkg:matched ?matched }
+} ORDER BY ?rec ?node ?wording ?matched"""
 _THEMES = """
 PREFIX hrkg: <https://w3id.org/hrkg/ontology#>
 SELECT ?rec ?theme WHERE { ?rec hrkg:review ?review ; hrkg:theme ?theme }"""
@@ -95,7 +102,7 @@ def build_index(store, path, *, progress=None):
     done = False
     try:
         conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _DDL)
-        ids, recs, ask_rows, dates = {}, [], [], {}
+        ids, recs = {}, []
         for row in store.query(_RECOMMENDATIONS):
             iri = row["rec"].value
             if iri in ids:      # a second text or state for one recommendation: keep the first
@@ -109,15 +116,18 @@ def build_index(store, path, *, progress=None):
             recs.append((ids[iri], iri, values["state"], values["cycle"],
                          int(row["session"].value) if row["session"] is not None else None, by,
                          values["response"], _value(row["responseText"]), row["text"].value, scope))
-            date = _value(row["date"]) or (f"{row['year'].value[:4]}-01-01" if row["year"] is not None else None)
-            for link in asks_mod.asks(row["text"].value, date=date):
-                ask_rows.append((ids[iri], link.instrument, link.ask, link.wording, link.matched))
             if progress and len(ids) % 50000 == 0:
                 progress(f"search index: {len(ids):,} recommendations read")
         conn.executemany("INSERT INTO recommendation VALUES (?,?,?,?,?,?,?,?,?,?)", recs)
         themes = [(ids[row["rec"].value], row["theme"].value) for row in store.query(_THEMES)
                   if row["rec"].value in ids]
         conn.executemany("INSERT INTO theme VALUES (?,?)", themes)
+        ask_rows, nodes = [], set()
+        for row in store.query(_ASKS):
+            if row["rec"].value in ids and row["node"] not in nodes:   # a second wording: the first
+                nodes.add(row["node"])
+                ask_rows.append((ids[row["rec"].value], row["instrument"].value[len(INSTRUMENT_BASE):],
+                                 row["ask"].value, _value(row["wording"]), _value(row["matched"])))
         conn.executemany("INSERT INTO ask VALUES (?,?,?,?,?)", ask_rows)
         conn.execute("INSERT INTO recommendation_text(recommendation_text) VALUES ('rebuild')")
         conn.executescript(_INDEXES)

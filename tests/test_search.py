@@ -124,3 +124,33 @@ def test_the_cli_searches_with_names_and_aliases(tmp_path, capsys):
     assert "unknown state code 'VNMX'" in capsys.readouterr().err
     assert main(["search", "(cat", "--data", str(data), "-q"]) == 2
     assert "is not closed" in capsys.readouterr().err
+
+
+def test_index_holds_the_asks_the_graph_records(tmp_path):
+    """The index reads the asks the build recorded (hrkg:asksFor), so search instrument=X finds
+    exactly the recommendations the follow-up queries show for X."""
+    from hrkg import KnowledgeGraph
+    from hrkg.importers.run import import_files
+    import_files("upr", [FIXTURES / "asks" / "upr-excerpt.csv"], tmp_path / "excerpt.nt")
+    kg = KnowledgeGraph.open([tmp_path / "excerpt.nt"], reason=False)
+    build_index(kg.store, tmp_path / "search.sqlite")
+    recorded = {(row["recommendation"], row["instrument"]) for row in kg.query("recommendation-followup", {"as_of": "2030-01-01"}).as_dicts()}
+    with sqlite3.connect(tmp_path / "search.sqlite") as conn:
+        indexed = set(conn.execute("SELECT r.iri, a.instrument FROM ask a JOIN recommendation r ON r.id = a.rec"))
+    assert indexed == {(str(rec), str(instrument)) for rec, instrument in recorded}
+    assert len(indexed) >= 15 and ("https://w3id.org/hrkg/id/instrument/CAT" not in {i for _, i in indexed})   # codes, not IRIs
+
+
+def test_cli_rebuilds_an_index_an_older_hrkg_wrote(tmp_path):
+    """A search index with another schema (an older hrkg) is rebuilt, not read as if current."""
+    from hrkg import KnowledgeGraph
+    from hrkg.cli import _search_index
+    from hrkg.importers.run import import_files
+    import_files("upr", [FIXTURES / "asks" / "upr-excerpt.csv"], tmp_path / "excerpt.nt")
+    kg = KnowledgeGraph.open([tmp_path / "excerpt.nt"], reason=False)
+    kg.manifest["path"] = str(tmp_path)
+    old = tmp_path / "search.sqlite"
+    with sqlite3.connect(old) as conn:
+        conn.executescript("CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT); INSERT INTO meta VALUES ('schema', '1');")
+    assert _search_index(kg) == old
+    assert search(old, "CAT AND accede", {"state": "VNM"})   # rebuilt: the old file had no texts
