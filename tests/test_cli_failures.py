@@ -330,8 +330,11 @@ def _interrupt(argv, ready, env=None):
     """Start ``hrkg ARGV``, send SIGINT once standard error shows a line containing ``ready``;
     returns (exit code, standard error)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), HRKG_PROGRESS="lines", **(env or {}))
+    # Ctrl-C as in a terminal: SIGINT at its default in the child, whatever this process inherited
+    # (an ignored SIGINT is inherited through exec, and Python then never raises KeyboardInterrupt)
     proc = subprocess.Popen([sys.executable, "-m", "hrkg", *map(str, argv)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, env=env)
+                            stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = []
     try:
         for line in proc.stderr:
