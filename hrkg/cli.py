@@ -22,7 +22,7 @@ from .load import FORMATS as RDF_FORMATS, expand_paths
 from .query import FORMATS, QueryCatalog, format_result
 from .progress import Progress
 
-# kept in step with export.EXPORT_FORMATS and validate.REPORT_FORMATS (tests/test_cli.py), which
+# kept in step with export.EXPORT_FORMATS and shacl.report.REPORT_FORMATS (tests/test_cli.py), which
 # are not imported here: a query should not pay for the exporter and pySHACL
 EXPORT_CHOICES = ("ttl", "nt", "jsonld", "xml", "trig", "nq")
 REPORT_CHOICES = ("text", "json", "ttl", "junit")
@@ -234,7 +234,8 @@ def cmd_validate(args, out):
         kg = KnowledgeGraph.open(list(args.paths) + list(args.data or []), reason=args.infer)
     else:
         kg = _open(args)      # the built store: the bundled data plus whatever 'hrkg build' was given
-    from .validate import REPORT_FORMATS, load_shapes
+    from .shacl.report import REPORT_FORMATS
+    from .shacl.shapes import load_shapes
     report = kg.validate(load_shapes(args.shapes or None), include_inferred=args.infer, engine=args.engine)
     out.write(REPORT_FORMATS[args.format](report, strict=args.strict).rstrip("\n") + "\n")
     return 0 if report.conforms(strict=args.strict) else 1

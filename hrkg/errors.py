@@ -52,7 +52,7 @@ class QueryError(HrkgError):
 
 
 class UnsupportedShapeError(HrkgError):
-    """A SHACL shape uses a constraint the compiled validator (shacl_sparql.py) cannot evaluate;
+    """A SHACL shape uses a constraint the compiled validator (shacl/engine.py) cannot evaluate;
     the message names the shape and the constraint, so a new kind of constraint never passes
     unnoticed."""
 

@@ -232,7 +232,7 @@ class KnowledgeGraph:
 
         Asserted only by default: with OWL RL triples added, an rdfs:range makes any object an
         instance of the expected class, so sh:class constraints could no longer fail.
-        ``engine``: "compiled" (shacl_sparql.py: the shapes as a few SPARQL queries on the store,
+        ``engine``: "compiled" (shacl/engine.py: the shapes as a few SPARQL queries on the store,
         fast at world scale) or "pyshacl" (the reference it is tested against).
         """
         import pyoxigraph as ox
@@ -247,14 +247,14 @@ class KnowledgeGraph:
         if engine == "pyshacl":
             from rdflib import Graph
             from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
-            from .validate import validate
+            from .shacl.reference import validate
             data = Graph()
             for g in graphs:
                 for triple in self._named(DATASET_DEFAULT_GRAPH_ID if isinstance(g, ox.DefaultGraph) else g.value):
                     data.add(triple)
             report = validate(data, shapes, file_of=self.file_of())
         else:
-            from .shacl_sparql import validate_store
+            from .shacl.engine import validate_store
             report = validate_store(store, shapes, data_graphs=graphs, file_of=self.file_of())
         conflicts = self.query("discrepancies")
         report.add_discrepancies([dict(zip(conflicts.vars, row)) for row in conflicts.rows])

@@ -60,7 +60,7 @@ def by(rows_, key):
 @pytest.fixture(scope="session")
 def shapes_graph():
     """The bundled shapes (read-only: a test that changes shapes changes a copy)."""
-    from hrkg.validate import load_shapes
+    from hrkg.shacl.shapes import load_shapes
     return load_shapes()
 
 
@@ -87,7 +87,7 @@ def shape_fixture_pyshacl(ontology_graph, shapes_graph):
     """fixture path -> pyshacl's ValidationReport on the ontology plus that file, computed once."""
     from rdflib import Graph
     from hrkg.load import parse_file
-    from hrkg.validate import validate
+    from hrkg.shacl.reference import validate
     reports = {}
 
     def report(fixture):

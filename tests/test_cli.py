@@ -247,5 +247,5 @@ def test_the_cli_format_choices_match_the_library():
     """cli.py lists them itself so a query does not import the exporter and pySHACL."""
     from hrkg.cli import EXPORT_CHOICES, REPORT_CHOICES
     from hrkg.export import EXPORT_FORMATS
-    from hrkg.validate import REPORT_FORMATS
+    from hrkg.shacl.report import REPORT_FORMATS
     assert set(EXPORT_CHOICES) == set(EXPORT_FORMATS) and set(REPORT_CHOICES) == set(REPORT_FORMATS)

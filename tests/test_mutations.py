@@ -30,8 +30,8 @@ from rdflib.namespace import RDF, RDFS, SH, XSD
 
 from conftest import in_ledger_sample, is_ledger_graph
 from hrkg.load import parse_file
-from hrkg.shacl_sparql import validate_graph
-from hrkg.validate import load_shapes
+from hrkg.shacl.engine import validate_graph
+from hrkg.shacl.shapes import load_shapes
 
 SHAPES = "https://w3id.org/hrkg/shapes#"
 ID = "https://w3id.org/hrkg/id/"

@@ -1,4 +1,4 @@
-"""The compiled SHACL validator (hrkg/shacl_sparql.py) gives pyshacl's results.
+"""The compiled SHACL validator (hrkg/shacl/engine.py) gives pyshacl's results.
 
 Every shape fixture, a file of shapes using what hrkg's shapes do not use yet
 (fixtures/shacl_sparql/), the bundled data and seeded mutations of it are validated both ways and
@@ -21,8 +21,9 @@ from rdflib.namespace import RDF, SH, XSD
 
 from hrkg.errors import HrkgError, UnsupportedShapeError
 from hrkg.load import INFERRED_GRAPH, parse_file
-from hrkg.shacl_sparql import _Shapes, check_shapes, validate_graph, validate_store
-from hrkg.validate import validate
+from hrkg.shacl.engine import validate_graph, validate_store
+from hrkg.shacl.reference import validate
+from hrkg.shacl.shapes import _Shapes, check_shapes
 
 from conftest import in_ledger_sample, is_ledger_graph, shape_fixture_param
 from hrkg.terms import to_ox

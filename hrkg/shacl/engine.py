@@ -7,7 +7,7 @@ joined in, counts use GROUP BY/HAVING or NOT EXISTS, sh:class tests the value's 
 subclass closure, SPARQL-based constraints run once with their SHACL-AF target joined in instead of
 once per focus node.
 
-The results are those of ``hrkg.validate.validate`` (pyshacl with inference="none", advanced=True,
+The results are those of ``hrkg.shacl.reference.validate`` (pyshacl with inference="none", advanced=True,
 allow_warnings=True): same focus nodes, result paths, values, source shapes, constraint
 components, severities and messages, as tests/test_shacl_sparql.py shows for every shape fixture
 and the bundled data. Two value checks are pyshacl's Python semantics, not SPARQL's, and run in
@@ -29,35 +29,19 @@ from decimal import Decimal
 from itertools import count
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Literal, URIRef
 from rdflib import term as rdflib_term
-from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
-from .errors import UnsupportedShapeError
-from .load import INFERRED_GRAPH, file_of_graph
-from .terms import quiet_literal as _quiet_literal
-from .terms import to_ox as _to_ox
-from .terms import to_rdflib as _to_rdflib
-from .validate import LABEL_PROPERTIES, load_shapes, report_from_graph
-
-# Constraint parameters evaluated here (sh:flags and the qualified counts belong to others).
-SUPPORTED = {
-    SH.minCount, SH.maxCount, SH.datatype, SH["class"], SH.nodeKind, SH.pattern, SH.flags, SH["in"],
-    SH.hasValue, SH.languageIn, SH.minInclusive, SH.maxInclusive, SH.minExclusive, SH.maxExclusive,
-    SH.lessThan, SH.lessThanOrEquals, SH["or"], SH.node, SH.property, SH.qualifiedValueShape,
-    SH.qualifiedMinCount, SH.qualifiedMaxCount, SH.qualifiedValueShapesDisjoint, SH.sparql,
-}
-TARGETS = {SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target}
-# Properties of a shape that are not constraints.
-DESCRIPTIVE = TARGETS | {SH.path, SH.message, SH.severity, SH.deactivated, SH.name, SH.description,
-                         SH.order, SH.group, SH.defaultValue}
-# Every SHACL Core / SHACL-AF parameter, so that shapes using only unsupported ones are found too.
-OTHER_PARAMETERS = {SH["and"], SH["not"], SH.xone, SH.closed, SH.ignoredProperties, SH.equals,
-                    SH.disjoint, SH.uniqueLang, SH.minLength, SH.maxLength, SH.expression, SH.rule,
-                    SH.js, SH.jsFunctionName}
-SHAPE_LISTS = (SH["or"], SH["and"], SH.xone)
-NESTED_SHAPES = (SH.property, SH.node, SH.qualifiedValueShape, SH["not"])
+from ..errors import UnsupportedShapeError
+from ..load import INFERRED_GRAPH, file_of_graph
+from ..terms import quiet_literal as _quiet_literal
+from ..terms import to_ox as _to_ox
+from ..terms import to_rdflib as _to_rdflib
+from .report import LABEL_PROPERTIES, report_from_graph
+from .report_graph import _flatten, _report_graph
+from .shapes import ALLOWED_SEVERITIES, _compiled, _path_text, _qname, _Shape, load_shapes
+from .sparql_text import _BOUND
 
 VALUE_COMPONENTS = {  # parameter -> constraint component, for checks made on each value node
     SH["class"]: SH.ClassConstraintComponent, SH.datatype: SH.DatatypeConstraintComponent,
@@ -71,12 +55,9 @@ RANGE_OPERATORS = {SH.minInclusive: ">=", SH.maxInclusive: "<=", SH.minExclusive
 NODE_KINDS = {SH.IRI: "isIRI({v})", SH.Literal: "isLiteral({v})", SH.BlankNode: "isBlank({v})",
               SH.BlankNodeOrIRI: "!isLiteral({v})", SH.BlankNodeOrLiteral: "!isIRI({v})",
               SH.IRIOrLiteral: "!isBlank({v})"}
-ALLOWED_SEVERITIES = {SH.Warning, SH.Info}   # allow_warnings=True: these never make a shape fail
-DEFAULT_PREFIXES = {"rdf": str(RDF), "rdfs": str(RDFS), "owl": "http://www.w3.org/2002/07/owl#"}
 _SET_INLINE = 64     # membership tests up to this size are sameTerm chains, larger ones VALUES
 _VALUES_JOIN = 5000  # failing values up to this many are joined back to focus nodes with VALUES
-_DATASET = "\n#hrkg:exact-data-graphs\n"
-_BOUND = "hrkg_bound_this_"           # placeholder for ?this projected by a subquery   # marks a query that must run on the list of data graphs
+_DATASET = "\n#hrkg:exact-data-graphs\n"   # marks a query that must run on the list of data graphs
 
 
 def validate_store(store, shapes_graph=None, *, data_graphs=None, file_of=None, _written=None):
@@ -87,7 +68,7 @@ def validate_store(store, shapes_graph=None, *, data_graphs=None, file_of=None, 
     sees asserted triples only, see KnowledgeGraph.validate), plus the default graph if it holds
     triples and the store has no inferred graph (in hrkg's layout it holds the derived triples too). ``shapes_graph``: an rdflib Graph, default the bundled shapes. ``file_of``: a mapping
     (``.get(iri)``) from focus IRI to its file for the report; by default looked up in the store.
-    Returns a hrkg.validate.ValidationReport. Raises UnsupportedShapeError for a shape this module
+    Returns a hrkg.shacl.report.ValidationReport. Raises UnsupportedShapeError for a shape this module
     cannot evaluate.
     """
     shapes = _compiled(shapes_graph if shapes_graph is not None else load_shapes())
@@ -100,29 +81,6 @@ def validate_store(store, shapes_graph=None, *, data_graphs=None, file_of=None, 
     if file_of is None:
         file_of = evaluator.files(focus)
     return report_from_graph(report_graph, lambda node: labels.get(node), file_of=file_of)
-
-
-_COMPILED = {}        # the shapes' triples -> _Shapes, the last few shapes graphs compiled
-
-
-def _compiled(shapes_graph):
-    """_Shapes for ``shapes_graph``, compiled once per content (compiling takes about half a
-    second, more than validating a small graph). The cached entry reads its own copy of the
-    graph, so a caller changing its graph afterwards never changes what was compiled."""
-    triples, prefixes = frozenset(shapes_graph), tuple(shapes_graph.namespaces())
-    key = (triples, prefixes)
-    found = _COMPILED.get(key)
-    if found is None:
-        copy = Graph(bind_namespaces="none")
-        for prefix, namespace in prefixes:
-            copy.bind(prefix, namespace, override=True, replace=True)
-        for t in shapes_graph:
-            copy.add(t)
-        found = _Shapes(copy)
-        if len(_COMPILED) >= 4:
-            _COMPILED.pop(next(iter(_COMPILED)))
-        _COMPILED[key] = found
-    return found
 
 
 def validate_graph(graph, shapes_graph=None, *, file_of=None):
@@ -164,418 +122,6 @@ def _written_forms(graph, bnodes):
     for key in ambiguous:
         del written[key]
     return written
-
-
-def check_shapes(shapes_graph=None):
-    """Raise UnsupportedShapeError if a shape uses something validate_store cannot evaluate."""
-    _Shapes(shapes_graph if shapes_graph is not None else load_shapes())
-
-
-# ---- the shapes graph ---------------------------------------------------------------------------
-
-class _Shape:
-    """One shape: its path, severity, messages and parameters, read from the shapes graph."""
-
-    def __init__(self, shapes, node):
-        sg = shapes.graph
-        self.shapes, self.node = shapes, node
-        self.name = shapes.describe(node)
-        paths = list(sg.objects(node, SH.path))
-        if len(paths) > 1:
-            raise UnsupportedShapeError(f"shape {self.name} has more than one sh:path")
-        self.path = paths[0] if paths else None
-        self.is_property = self.path is not None
-        self.path_ast = shapes.path(self.path, self) if self.is_property else None
-        self.path_text = _path_text(self.path_ast) if self.is_property else None
-        self.severity = sg.value(node, SH.severity) or SH.Violation
-        self.messages = sorted(set(sg.objects(node, SH.message)))
-        flags = list(sg.objects(node, SH.deactivated))
-        self.deactivated = bool(flags and isinstance(flags[0], Literal) and flags[0].value)
-
-    def values(self, parameter):
-        return list(self.shapes.graph.objects(self.node, parameter))
-
-    def one(self, parameter):
-        found = self.values(parameter)
-        if len(found) > 1:
-            raise UnsupportedShapeError(f"shape {self.name} has more than one {_qname(parameter)}")
-        return found[0] if found else None
-
-    def count(self, parameter):
-        value = self.one(parameter)
-        if value is None:
-            return None
-        if not (isinstance(value, Literal) and isinstance(value.value, int)) or value.value < 0:
-            raise UnsupportedShapeError(f"shape {self.name}: {_qname(parameter)} must be an integer >= 0")
-        return value.value
-
-    def items(self, parameter):
-        """The members of each RDF list that is a value of ``parameter``."""
-        return [list(Collection(self.shapes.graph, lst)) for lst in self.values(parameter)]
-
-
-class _Shapes:
-    """Every shape of a shapes graph, checked up front for what this module supports."""
-
-    def __init__(self, graph):
-        self.graph = graph
-        for component in graph.subjects(RDF.type, SH.ConstraintComponent):
-            raise UnsupportedShapeError(
-                f"the shapes declare the constraint component {self.describe(component)}; "
-                "shacl_sparql.py evaluates only the SHACL Core components listed in its docstring")
-        self.by_node = {}
-        for node in sorted(self._shape_nodes(), key=str):
-            self._check_parameters(node)
-            self.by_node[node] = _Shape(self, node)
-        self.top_level = [s for s in self.by_node.values() if any(self.graph.objects(s.node, t) for t in TARGETS)]
-        for shape in self.top_level:
-            self._check_use(shape, "report", ())
-        self.sparql = {}   # sh:sparql node -> _SparqlConstraint, analysed once
-        for shape in self.by_node.values():
-            for node in shape.values(SH.sparql):
-                self.sparql[node] = _SparqlConstraint(self, shape, node)
-        self.targets = {s.node: self._targets(s) for s in self.top_level}
-
-    def __getitem__(self, node):
-        return self.by_node[node]
-
-    def _shape_nodes(self):
-        g = self.graph
-        nodes = set(g.subjects(RDF.type, SH.NodeShape)) | set(g.subjects(RDF.type, SH.PropertyShape))
-        for p in SUPPORTED | OTHER_PARAMETERS | TARGETS | {SH.path}:
-            nodes.update(g.subjects(p, None))
-        for p in NESTED_SHAPES:
-            nodes.update(o for o in g.objects(None, p) if not isinstance(o, Literal))
-        for p in SHAPE_LISTS:
-            for lst in g.objects(None, p):
-                nodes.update(Collection(g, lst))
-        return {n for n in nodes if not isinstance(n, Literal)}
-
-    def _check_parameters(self, node):
-        for p in set(self.graph.predicates(node, None)):
-            if str(p).startswith(str(SH)) and p not in SUPPORTED and p not in DESCRIPTIVE:
-                raise UnsupportedShapeError(
-                    f"shape {self.describe(node)} uses {_qname(p)}, which the compiled validator "
-                    "(hrkg/shacl_sparql.py) does not evaluate; add it there, or validate with pyshacl")
-
-    def _check_use(self, shape, mode, seen):
-        """Check what a shape needs where it is used: 'report' (its results are reported) or
-        'conform' (only whether a value conforms, inside sh:or, sh:node, sh:qualifiedValueShape)."""
-        if shape.node in seen:
-            raise UnsupportedShapeError(f"shape {shape.name} refers to itself (recursive shapes are not supported)")
-        seen = seen + (shape.node,)
-        where = "inside sh:or, sh:node or sh:qualifiedValueShape"
-        if shape.one(SH.datatype) == RDFS.Datatype:
-            raise UnsupportedShapeError(f"shape {shape.name}: sh:datatype rdfs:Datatype is not supported")
-        shape.one(SH.nodeKind), shape.one(SH.languageIn)
-        for p in (SH.minCount, SH.maxCount, SH.lessThan, SH.lessThanOrEquals, SH.qualifiedValueShape):
-            if shape.values(p) and not shape.is_property:
-                raise UnsupportedShapeError(f"shape {shape.name}: {_qname(p)} needs a property shape (sh:path)")
-        for p in (SH.minCount, SH.maxCount):
-            n = shape.count(p)
-            if mode == "conform" and n is not None and n > 1:
-                raise UnsupportedShapeError(f"shape {shape.name}: {_qname(p)} {n} {where} is not supported (only 0 or 1)")
-        for lst in shape.items(SH["in"]):
-            if any(isinstance(i, BNode) for i in lst):
-                raise UnsupportedShapeError(f"shape {shape.name}: sh:in lists a blank node")
-        if any(isinstance(v, BNode) for v in shape.values(SH.hasValue)):
-            raise UnsupportedShapeError(f"shape {shape.name}: sh:hasValue is a blank node")
-        if shape.values(SH.qualifiedValueShape):
-            if mode == "conform":
-                raise UnsupportedShapeError(f"shape {shape.name}: sh:qualifiedValueShape {where} is not supported")
-            if len(shape.values(SH.qualifiedValueShape)) > 1:
-                raise UnsupportedShapeError(f"shape {shape.name} has more than one sh:qualifiedValueShape")
-            disjoint = shape.one(SH.qualifiedValueShapesDisjoint)
-            if disjoint is not None and getattr(disjoint, "value", None) is True:
-                raise UnsupportedShapeError(f"shape {shape.name}: sh:qualifiedValueShapesDisjoint true is not supported")
-            if shape.count(SH.qualifiedMinCount) is None and shape.count(SH.qualifiedMaxCount) is None:
-                raise UnsupportedShapeError(f"shape {shape.name}: sh:qualifiedValueShape needs a qualified min or max count")
-            self._check_use(self[shape.one(SH.qualifiedValueShape)], "conform", seen)
-        if shape.values(SH.sparql) and mode == "conform":
-            raise UnsupportedShapeError(f"shape {shape.name}: a SPARQL constraint {where} is not supported")
-        for members in shape.items(SH["or"]):
-            for m in members:
-                self._check_use(self[m], "conform", seen)
-        for n in shape.values(SH.node):
-            nested = self[n]
-            if mode == "report" and nested.is_property:
-                raise UnsupportedShapeError(f"shape {shape.name}: sh:node {nested.name} is a property shape")
-            self._check_use(nested, mode, seen)
-        for p in shape.values(SH.property):
-            child = self[p]
-            if not child.is_property:
-                raise UnsupportedShapeError(f"shape {shape.name}: sh:property {child.name} has no sh:path")
-            if mode == "report" and shape.is_property:
-                raise UnsupportedShapeError(
-                    f"shape {shape.name}: sh:property inside a property shape is not supported")
-            self._check_use(child, mode, seen)
-
-    def _targets(self, shape):
-        g, found = self.graph, []
-        for c in shape.values(SH.targetClass):
-            found.append(("class", c))
-        rdfs_classes = {RDFS.Class, *g.subjects(RDFS.subClassOf, RDFS.Class)}
-        if any(t in rdfs_classes for t in g.objects(shape.node, RDF.type)):
-            found.append(("class", shape.node))        # implicit class target
-        for n in shape.values(SH.targetNode):
-            if isinstance(n, BNode):
-                raise UnsupportedShapeError(f"shape {shape.name}: sh:targetNode is a blank node")
-            found.append(("node", n))
-        for p in shape.values(SH.targetSubjectsOf):
-            found.append(("subjectsOf", p))
-        for p in shape.values(SH.targetObjectsOf):
-            found.append(("objectsOf", p))
-        for t in shape.values(SH.target):
-            selects = list(g.objects(t, SH.select))
-            if not selects and (t, RDF.type, SH.SPARQLTarget) not in g:
-                raise UnsupportedShapeError(
-                    f"shape {shape.name}: sh:target {self.describe(t)} is not a SHACL-AF sh:SPARQLTarget")
-            if len(selects) != 1:
-                raise UnsupportedShapeError(f"shape {shape.name}: its sh:SPARQLTarget needs exactly one sh:select")
-            query = _Query(str(selects[0]), self.prefixes(t), f"the SPARQL target of {shape.name}")
-            if not query.projects("this"):
-                raise UnsupportedShapeError(f"shape {shape.name}: its SPARQL target does not select ?this")
-            found.append(("sparql", query))
-        return found
-
-    def prefixes(self, node):
-        """Prefixes for a SPARQL query node: pyshacl's defaults plus the sh:declare of its sh:prefixes."""
-        g, found = self.graph, dict(DEFAULT_PREFIXES)
-        for holder in g.objects(node, SH.prefixes):
-            declares = list(g.objects(holder, SH.declare))
-            if not declares:   # pyshacl falls back to every ontology's declarations
-                for onto in g.subjects(RDF.type, URIRef("http://www.w3.org/2002/07/owl#Ontology")):
-                    declares.extend(g.objects(onto, SH.declare))
-            for d in declares:
-                prefix, namespace = g.value(d, SH.prefix), g.value(d, SH.namespace)
-                if prefix is None or namespace is None:
-                    raise UnsupportedShapeError(f"{self.describe(holder)}: sh:declare needs sh:prefix and sh:namespace")
-                found[str(prefix)] = str(namespace)
-        return found
-
-    def path(self, path, shape):
-        """A SHACL path as a tree: ("iri", IRI), ("seq", [..]), ("alt", [..]), ("inv", p), or
-        ("*" | "+" | "?", p)."""
-        g = self.graph
-        if isinstance(path, URIRef):
-            return ("iri", path)
-        if not isinstance(path, BNode):
-            raise UnsupportedShapeError(f"shape {shape.name}: sh:path {path!r} is not a path")
-        if (path, RDF.first, None) in g:
-            return ("seq", [self.path(p, shape) for p in Collection(g, path)])
-        for p, kind in ((SH.inversePath, "inv"), (SH.zeroOrMorePath, "*"), (SH.oneOrMorePath, "+"),
-                        (SH.zeroOrOnePath, "?")):
-            inner = g.value(path, p)
-            if inner is not None:
-                return (kind, self.path(inner, shape))
-        alternatives = g.value(path, SH.alternativePath)
-        if alternatives is not None:
-            return ("alt", [self.path(p, shape) for p in Collection(g, alternatives)])
-        raise UnsupportedShapeError(f"shape {shape.name}: unknown kind of sh:path")
-
-    def describe(self, node):
-        """A readable name: hrkgsh:State-code, or where a blank node sits in a named shape."""
-        g = self.graph
-        if isinstance(node, URIRef):
-            return _qname(node, g)
-        seen, current = set(), node
-        while isinstance(current, BNode) and current not in seen:
-            seen.add(current)
-            parents = list(g.subjects(None, current))
-            if not parents:
-                break
-            current = parents[0]
-        if isinstance(current, URIRef):
-            return f"a blank-node shape inside {_qname(current, g)}"
-        return f"blank node {node}"
-
-
-class _SparqlConstraint:
-    """A sh:sparql constraint: its query, messages, and how to run it for many focus nodes."""
-
-    def __init__(self, shapes, shape, node):
-        g = shapes.graph
-        self.node, self.shape = node, shape
-        selects = list(g.objects(node, SH.select))
-        if len(selects) != 1 or not isinstance(selects[0], Literal):
-            raise UnsupportedShapeError(f"shape {shape.name}: its sh:sparql constraint needs exactly one sh:select")
-        flags = list(g.objects(node, SH.deactivated))
-        self.deactivated = bool(flags and isinstance(flags[0], Literal) and flags[0].value)
-        self.messages = sorted(set(g.objects(node, SH.message)))
-        text = str(selects[0])
-        where = f"the SPARQL constraint of {shape.name}"
-        if re.search(r"[?$]shapesGraph\b", text):
-            raise UnsupportedShapeError(f"{where} uses $shapesGraph, which pyshacl does not support either")
-        if re.search(r"[?$]currentShape\b", text):
-            if isinstance(shape.node, BNode):
-                raise UnsupportedShapeError(f"{where} uses $currentShape on a blank-node shape")
-            text = re.sub(r"[?$]currentShape\b", f"<{shape.node}>", text)
-        if re.search(r"[?$]PATH\b", text):
-            if not shape.is_property:
-                raise UnsupportedShapeError(f"{where} uses $PATH but the shape has no sh:path")
-            text = re.sub(r"([\s{}()])[?$]PATH\b", lambda m: m.group(1) + shape.path_text, text)
-        self.query = _Query(text, shapes.prefixes(node), where)
-        for keyword in ("MINUS", "VALUES", "SERVICE"):
-            if self.query.has_keyword(keyword):
-                raise UnsupportedShapeError(f"{where} uses {keyword}, which SHACL (and pyshacl) forbid there")
-
-
-# ---- SPARQL text: just enough parsing to join a focus-node pattern into a query ---------------------
-
-_TOKEN = re.compile(r'''
-    (?P<ws>\s+)
-  | (?P<comment>\#[^\n]*)
-  | (?P<string>"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^'\\]|\\.|'(?!''))*\'\'\'|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-  | (?P<var>[?$][A-Za-z0-9_\u00B7\u00C0-\uFFFF]+)
-  | (?P<word>[A-Za-z_:][\w\-.:%]*)
-  | (?P<punct>[{}()])
-  | (?P<other>.)
-''', re.X | re.S)
-_AGGREGATES = {"COUNT", "SUM", "MIN", "MAX", "AVG", "SAMPLE", "GROUP_CONCAT"}
-
-
-class _Query:
-    """A SELECT query split into prologue, projection, WHERE group and solution modifiers, with the
-    places where ?this occurs. ``joinable`` says whether running it once with the focus-node
-    pattern joined into its WHERE group gives what pyshacl's pre-binding of $this gives: true when
-    $this only occurs in the top-level group, in OPTIONAL and in (NOT) EXISTS groups, and nothing
-    aggregates or slices the solutions."""
-
-    def __init__(self, text, prefixes, where):
-        self.text, self.where = text, where
-        self.prefixes = dict(prefixes)
-        toks = [(m.lastgroup, m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)
-                if m.lastgroup not in ("ws", "comment")]
-        self.tokens = toks
-        i = 0
-        while i < len(toks) and toks[i][1].upper() in ("PREFIX", "BASE"):
-            if toks[i][1].upper() == "BASE" or i + 2 >= len(toks):
-                raise UnsupportedShapeError(f"{where}: BASE is not supported")
-            self.prefixes[toks[i + 1][1].rstrip(":")] = toks[i + 2][1][1:-1]
-            i += 3
-        if i >= len(toks) or toks[i][1].upper() != "SELECT":
-            raise UnsupportedShapeError(f"{where}: only SELECT queries are supported")
-        self.select_at = i
-        j, depth = i + 1, 0
-        while j < len(toks) and not (depth == 0 and (toks[j][1].upper() == "WHERE" or toks[j][1] == "{")):
-            depth += {"(": 1, ")": -1}.get(toks[j][1], 0)
-            j += 1
-        self.projection = toks[i + 1:j]
-        if j < len(toks) and toks[j][1].upper() == "WHERE":
-            j += 1
-        if j >= len(toks) or toks[j][1] != "{":
-            raise UnsupportedShapeError(f"{where}: cannot find the WHERE group")
-        self.open_at = j
-        self.this_contexts, stack, k = [], [], j
-        while k < len(toks):
-            kind, value = toks[k][0], toks[k][1]
-            if value == "{":
-                stack.append(self._group_kind(k, bool(stack)))
-            elif value == "}":
-                stack.pop()
-                if not stack:
-                    break
-            elif kind == "var" and value[1:] == "this":
-                self.this_contexts.append(tuple(stack))
-            k += 1
-        if stack:
-            raise UnsupportedShapeError(f"{where}: unbalanced braces")
-        self.close_at = k
-        self.modifiers = toks[k + 1:]
-        words = {t[1].upper() for t in self.projection if t[0] == "word"}
-        aggregated = bool(words & _AGGREGATES) or any(
-            t[1].upper() in ("GROUP", "HAVING", "LIMIT", "OFFSET") for t in self.modifiers)
-        in_scope = all(set(ctx) <= {"top", "optional", "exists"} for ctx in self.this_contexts)
-        self.joinable = in_scope and not aggregated
-
-    def _group_kind(self, k, nested):
-        if not nested:
-            return "top"
-        before = self.tokens[k - 1][1].upper() if k else ""
-        after = self.tokens[k + 1][1].upper() if k + 1 < len(self.tokens) else ""
-        if before == "OPTIONAL":
-            return "optional"
-        if before == "EXISTS":
-            return "exists"
-        if after == "SELECT":
-            return "subquery"
-        return before.lower() if before in ("MINUS", "UNION") else "group"
-
-    def has_keyword(self, keyword):
-        return any(t[0] == "word" and t[1].upper() == keyword for t in self.tokens)
-
-    def projects(self, name):
-        return self.projects_all() or any(t[0] == "var" and t[1][1:] == name for t in self.projection)
-
-    def projects_all(self):
-        return any(t[1] == "*" for t in self.projection)
-
-    def _projection_text(self, drop_this):
-        """The projection without DISTINCT/REDUCED (and without a bare ?this)."""
-        parts, depth = [], 0
-        for kind, value, _, _ in self.projection:
-            if depth == 0 and value.upper() in ("DISTINCT", "REDUCED"):
-                continue
-            if depth == 0 and drop_this and kind == "var" and value[1:] == "this":
-                continue
-            depth += {"(": 1, ")": -1}.get(value, 0)
-            parts.append(value)
-        return " ".join(parts)
-
-    def _span(self, a, b):
-        """Source text from token a to just before token b."""
-        start = self.tokens[a][2] if a < len(self.tokens) else len(self.text)
-        end = self.tokens[b][2] if b < len(self.tokens) else len(self.text)
-        return self.text[start:end]
-
-    def joined(self, focus_text):
-        """The query once for all focus nodes: the focus pattern (binding ?this) joined first into
-        the WHERE group, ?this projected, duplicate rows removed as pyshacl removes them."""
-        projection = "*" if self.projects_all() else "?this " + self._projection_text(drop_this=True)
-        body = self._span(self.open_at + 1, self.close_at)
-        tail = self._span(self.close_at + 1, len(self.tokens)) if self.modifiers else ""
-        return f"SELECT DISTINCT {projection} WHERE {{\n{focus_text}\n{body}\n}}\n{tail}"
-
-    def bound_to(self, term_text):
-        """The query with ?this replaced by a constant everywhere (rdflib's pre-binding), projected
-        as (constant AS ?this); a subquery projects it under a placeholder name (_BOUND...)."""
-        out, last, depth, in_projection, selects = [], 0, 0, False, 0
-        for index, (kind, value, start, end) in enumerate(self.tokens):
-            if value.upper() == "SELECT" and kind == "word":
-                in_projection, depth, selects = True, 0, selects + 1
-            elif in_projection and depth == 0 and (value.upper() == "WHERE" or value == "{"):
-                in_projection = False
-            elif in_projection:
-                depth += {"(": 1, ")": -1}.get(value, 0)
-            if kind == "var" and value[1:] == "this":
-                out.append(self.text[last:start])
-                if in_projection and depth == 0:
-                    name = "this" if index > self.select_at and selects == 1 else f"{_BOUND}{index}"
-                    out.append(f"({term_text} AS ?{name})")
-                else:
-                    out.append(term_text)
-                last = end
-        out.append(self.text[last:])
-        text = "".join(out)
-        if not any(t[0] == "var" and t[1][1:] == "this" for t in self.projection):
-            start = self.tokens[self.select_at][3]
-            text = text[:start] + f" ({term_text} AS ?this)" + text[start:] if not self.projects_all() else text
-        return text
-
-    def projecting_this(self):
-        """The query text with ?this in its projection (pyoxigraph substitutes only projected
-        variables)."""
-        if self.projects("this"):
-            return self.text
-        start = self.tokens[self.select_at][3]
-        return self.text[:start] + " ?this" + self.text[start:] if not any(
-            t[1].upper() in ("DISTINCT", "REDUCED") for t in self.projection[:1]) else \
-            self.text[:self.projection[0][3]] + " ?this" + self.text[self.projection[0][3]:]
-
-    def body_text(self):
-        """The whole query without its prologue, for use as a subquery."""
-        return self._span(self.select_at, len(self.tokens))
 
 
 # ---- running the constraints ---------------------------------------------------------------------
@@ -1064,19 +610,6 @@ class _Evaluator:
                 self.describe_blank(r["o"], graph, done)
 
 
-def _path_text(path):
-    """A path tree (see _Shapes.path) as a SPARQL property path."""
-    kind, arg = path
-    if kind == "iri":
-        return f"<{arg}>"
-    if kind == "seq":
-        return "(" + " / ".join(_path_text(p) for p in arg) + ")"
-    if kind == "alt":
-        return "(" + " | ".join(_path_text(p) for p in arg) + ")"
-    inner = _path_text(arg)
-    return f"(^{inner})" if kind == "inv" else f"({inner}{kind})"
-
-
 def _value_tests(shape):
     """(parameter, argument) for each check made on every value node of ``shape``."""
     tests = [(SH["class"], c) for c in shape.values(SH["class"])]
@@ -1092,120 +625,6 @@ def _value_tests(shape):
     tests += [(SH["or"], members) for members in shape.items(SH["or"])]
     tests += [(SH.node, n) for n in shape.values(SH.node)]
     return tests
-
-
-# ---- the report ------------------------------------------------------------------------------------
-
-def _report_graph(raws, shapes, evaluator):
-    """The SHACL validation report graph, shaped like pyshacl's."""
-    report = Graph(bind_namespaces="core")
-    for prefix, namespace in shapes.graph.namespace_manager.namespaces():
-        report.namespace_manager.bind(prefix, namespace)
-    root = BNode()
-    report.add((root, RDF.type, SH.ValidationReport))
-    conforms = not any(r.shape.severity not in ALLOWED_SEVERITIES for r in raws)
-    report.add((root, SH.conforms, Literal(conforms)))
-    copied, blanks = set(), set()
-    for raw in raws:
-        report.add((root, SH.result, _add_result(report, raw, shapes, evaluator, copied, blanks)))
-    return report
-
-
-def _add_result(report, raw, shapes, evaluator, copied, blanks):
-    node = BNode()
-    shape = raw.shape
-    add = report.add
-    add((node, RDF.type, SH.ValidationResult))
-    add((node, SH.sourceConstraintComponent, raw.component))
-    add((node, SH.sourceShape, _copy(shapes.graph, shape.node, report, copied)))
-    add((node, SH.resultSeverity, shape.severity))
-    add((node, SH.focusNode, _data_term(raw.focus, report, evaluator, blanks)))
-    if raw.value is not None:
-        add((node, SH.value, _data_term(raw.value, report, evaluator, blanks)))
-    path = raw.path if raw.path is not None else shape.path
-    if path is not None:
-        term = _data_term(path, report, evaluator, blanks) if not isinstance(path, (URIRef, BNode)) else \
-            _copy(shapes.graph, path, report, copied)
-        add((node, SH.resultPath, term))
-    if raw.constraint is not None:
-        add((node, SH.sourceConstraint, _copy(shapes.graph, raw.constraint, report, copied)))
-    for message in _messages(raw, shapes, evaluator):
-        add((node, SH.resultMessage, message))
-    for detail in raw.details:
-        add((node, SH.detail, _add_result(report, detail, shapes, evaluator, copied, blanks)))
-    return node
-
-
-def _messages(raw, shapes, evaluator):
-    """The result messages, as pyshacl's make_v_result writes them."""
-    messages = list(raw.shape.messages)
-    extra = shapes.sparql[raw.constraint].messages if raw.constraint is not None else []
-    out = []
-    if extra:
-        out += [_format(m, raw, evaluator) for m in extra if m not in messages]
-    elif not messages:
-        return [Literal(_generic_message(raw, shapes))]
-    return out + [_format(m, raw, evaluator) for m in messages]
-
-
-def _format(message, raw, evaluator):
-    if raw.bound is None:
-        return message
-    values = {}
-    if isinstance(raw.bound, dict):
-        values.update(raw.bound)
-    else:
-        t, p, v, rest = raw.bound
-        values.update(rest)
-        values.update({k: x for k, x in (("this", t), ("path", p), ("value", v)) if x is not None})
-    text = str(message.value) if isinstance(message, Literal) else str(message)
-    for name, value in values.items():
-        text = re.sub("{{[?$]{}}}".format(name), str(evaluator.rdflib(value)), text)
-    return Literal(text)
-
-
-def _generic_message(raw, shapes):
-    g = shapes.graph
-    path = _qname(raw.shape.path, g) if isinstance(raw.shape.path, URIRef) else "its path"
-    c = raw.component
-    names = {SH.MinCountConstraintComponent: f"Less than {raw.shape.count(SH.minCount)} values on {path}",
-             SH.MaxCountConstraintComponent: f"More than {raw.shape.count(SH.maxCount)} values on {path}",
-             SH.ClassConstraintComponent: "Value does not have class " +
-                                          ", ".join(_qname(x, g) for x in raw.shape.values(SH["class"])),
-             SH.DatatypeConstraintComponent: f"Value is not Literal with datatype {_qname(raw.shape.one(SH.datatype), g)}",
-             SH.NodeKindConstraintComponent: f"Value is not of Node Kind {_qname(raw.shape.one(SH.nodeKind), g)}",
-             SH.HasValueConstraintComponent: f"Node {path} does not contain the required value",
-             SH.PatternConstraintComponent: _pattern_message(raw.shape)}
-    return names.get(c, f"Value does not conform to {_qname(c, g)}")
-
-
-def _pattern_message(shape):
-    patterns = [str(p) for p in shape.values(SH.pattern)]
-    if len(patterns) == 1:
-        return f"Value does not match pattern '{patterns[0]}'"
-    return "Value does not match every pattern in ('{}')".format("', '".join(patterns))
-
-
-def _copy(source, node, target, copied):
-    """Copy a blank node of the shapes graph with everything below it (pyshacl keeps its id)."""
-    if isinstance(node, BNode) and node not in copied:
-        copied.add(node)
-        for p, o in source.predicate_objects(node):
-            target.add((node, p, o))
-            _copy(source, o, target, copied)
-    return node
-
-
-def _data_term(term, report, evaluator, blanks):
-    if isinstance(term, ox.BlankNode):
-        evaluator.describe_blank(term, report, blanks)
-    return evaluator.rdflib(term)
-
-
-def _flatten(raws):
-    for r in raws:
-        yield r
-        yield from _flatten(r.details)
 
 
 # ---- small helpers ----------------------------------------------------------------------------------
@@ -1277,17 +696,6 @@ def _n3(term):
     if isinstance(term, Literal):
         return term.n3()
     raise UnsupportedShapeError(f"cannot use {term!r} in a query")
-
-
-def _qname(node, graph=None):
-    if node is None:
-        return "?"
-    if graph is not None:
-        try:
-            return graph.namespace_manager.normalizeUri(node)
-        except Exception:  # noqa: BLE001 - rdflib raises several kinds for odd IRIs
-            return str(node)
-    return "sh:" + str(node)[len(str(SH)):] if str(node).startswith(str(SH)) else str(node)
 
 
 def _chunks(items, size):

@@ -1,4 +1,6 @@
-"""Step 3: SHACL validation with pySHACL, and the report in the formats contributors need."""
+"""The validation report: its results (ValidationReport, read from a SHACL report graph by
+report_from_graph), the warnings hrkg adds outside the shapes (discrepancies, rewritten literals),
+and the report formats contributors need (text, json, ttl, junit)."""
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -6,13 +8,11 @@ from urllib.parse import urlparse
 from urllib.request import url2pathname
 from xml.sax.saxutils import escape, quoteattr
 
-import pyshacl
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
 
-from .load import file_of_graph, parse_file
-from .namespaces import DCTERMS, RDFS, SKOS, bind_prefixes
-from .resources import bundle_files
+from ..load import file_of_graph
+from ..namespaces import DCTERMS, RDFS, SKOS, bind_prefixes
 
 SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
 
@@ -149,38 +149,8 @@ def _curie(iri):
 LABEL_PROPERTIES = (SKOS.prefLabel, RDFS.label, DCTERMS.title)
 
 
-def load_shapes(paths=None):
-    """The bundled shapes (or the given files) in one graph."""
-    shapes = Graph()
-    for path in paths or bundle_files("shapes", ".ttl"):
-        parse_file(path, shapes)
-    return shapes
-
-
-def validate(data_graph, shapes=None, *, file_of=None):
-    """Validate ``data_graph`` (ontology + data, optionally + inferred) and return a report.
-
-    ``file_of`` maps a focus-node IRI to the file that defines it, for messages.
-    """
-    shapes = shapes if shapes is not None else load_shapes()
-    _, report_graph, _ = pyshacl.validate(
-        data_graph, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True,
-        abort_on_first=False, meta_shacl=False)
-    return report_from_graph(
-        report_graph, lambda focus: label_in(data_graph, focus), file_of=file_of)
-
-
-def label_in(graph, node):
-    """The node's first label by LABEL_PROPERTIES, English preferred, or None."""
-    for prop in LABEL_PROPERTIES:
-        labels = sorted(graph.objects(node, prop), key=lambda l: (getattr(l, "language", None) != "en", str(l)))
-        if labels:
-            return labels[0]
-    return None
-
-
 def report_from_graph(report_graph, label_of, *, file_of=None):
-    """A ValidationReport from a SHACL validation report graph (pyshacl's or shacl_sparql's).
+    """A ValidationReport from a SHACL validation report graph (pyshacl's, or report_graph.py's).
 
     ``label_of(focus)`` gives a focus node's label or None; ``file_of`` as for validate().
     """
