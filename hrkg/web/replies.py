@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from rdflib import BNode, Literal, URIRef
 
 from .. import __version__
