@@ -21,8 +21,9 @@ if os.environ.get("HRKG_SKIP_BROWSER") == "1":
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory):
-    with start_server(tmp_path_factory.getbasetemp() / "serve-store") as (base, _):
+def url(tmp_path_factory, copy_bundled_store):
+    store = copy_bundled_store(tmp_path_factory.mktemp("browser") / "store")   # the bundled data, built
+    with start_server(store) as (base, _):
         yield base
 
 

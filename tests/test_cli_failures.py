@@ -47,11 +47,10 @@ def assert_one_clean_line(err, *words):
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """A built store of the bundled data, for the commands that need one."""
-    location = tmp_path_factory.mktemp("store")
-    assert main(["build", "-q", "--store", str(location)], out=io.StringIO()) == 0
-    return location
+def store(tmp_path_factory, copy_bundled_store):
+    """A built store of the bundled data, for the commands that need one (a copy of the session's
+    build: conftest.copy_bundled_store; 'hrkg build' itself is tested in test_store.py)."""
+    return copy_bundled_store(tmp_path_factory.mktemp("store") / "store")
 
 
 # ---- query files ---------------------------------------------------------------------------------
@@ -350,9 +349,8 @@ def _interrupt(argv, ready, env=None):
     return proc.returncode, "".join(seen)
 
 
-def test_ctrl_c_during_build_exits_130_and_the_previous_store_still_answers(tmp_path, capsys):
-    location = tmp_path / "store"
-    assert main(["build", "-q", "--store", str(location)], out=io.StringIO()) == 0
+def test_ctrl_c_during_build_exits_130_and_the_previous_store_still_answers(tmp_path, capsys, copy_bundled_store):
+    location = copy_bundled_store(tmp_path / "store")   # what 'hrkg build --store location' makes
     before = (location / "current").resolve()
     code, err = _interrupt(["build", "--force", "--store", location], "loaded 1/",
                            env={"HRKG_CACHE_DIR": str(tmp_path / "cache")})

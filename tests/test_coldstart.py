@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from hrkg import terms
 from hrkg.query import FORMATS, Result, format_result, inline_bindings, run_sparql_store
-from hrkg.store import build
 
 HEAVY = ("rdflib", "owlrl", "pyshacl", "oxrdflib")
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -54,10 +53,8 @@ print(json.dumps({"runs": runs, "failures": failures, "imported": imported,
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    location = tmp_path_factory.mktemp("coldstart") / "store"
-    build(None, location)
-    return location
+def store(tmp_path_factory, copy_bundled_store):
+    return copy_bundled_store(tmp_path_factory.mktemp("coldstart") / "store")   # = build(None, location)
 
 
 def test_hrkg_query_imports_no_rdflib_owlrl_or_pyshacl(store):

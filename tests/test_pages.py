@@ -25,8 +25,8 @@ PARTY_BLUE = "#2166ac"
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    store = tmp_path_factory.getbasetemp() / "pages-store"
+def served(tmp_path_factory, copy_bundled_store):
+    store = copy_bundled_store(tmp_path_factory.mktemp("pages") / "store")   # the bundled data, built
     with start_server(store) as (base, _):
         yield base, store
 

@@ -76,8 +76,8 @@ def start_server(store, *args, env=None):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    store = tmp_path_factory.getbasetemp() / "serve-store"
+def server(tmp_path_factory, copy_bundled_store):
+    store = copy_bundled_store(tmp_path_factory.mktemp("serve") / "store")   # the bundled data, built
     with start_server(store, "--timeout", str(TIMEOUT), "--max-rows", str(MAX_ROWS),
                       "--max-body", str(MAX_BODY)) as (base, proc):
         yield base, proc

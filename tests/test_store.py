@@ -27,9 +27,8 @@ EXTRA = """@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
 
 
 @pytest.fixture(scope="module")
-def stored(tmp_path_factory):
-    location = tmp_path_factory.mktemp("store")
-    build(None, location)
+def stored(tmp_path_factory, copy_bundled_store):
+    location = copy_bundled_store(tmp_path_factory.mktemp("store") / "store")   # = build(None, location)
     return KnowledgeGraph.open_store(location, build_if_needed=False)
 
 
@@ -133,13 +132,12 @@ def test_a_missing_added_input_leaves_the_store_answering(tmp_path, capsys):
     assert str(rows["CAT"]["consented"]) == "2015-02-05"
 
 
-def test_a_store_built_from_another_copy_of_the_bundled_data_is_rebuilt(tmp_path, monkeypatch):
+def test_a_store_built_from_another_copy_of_the_bundled_data_is_rebuilt(tmp_path, monkeypatch, copy_bundled_store):
     """Two checkouts (or a checkout and an installed copy) share the default store folder. A store
     built from one must not answer for the other, whose data may differ: here the other copy
     dates Viet Nam's CAT signature a day later, and its first query must see that."""
     from hrkg import load as load_mod, resources
-    location = tmp_path / "store"
-    build(None, location)
+    location = copy_bundled_store(tmp_path / "store")   # what build(None, location) makes
     original = resources.bundle_dir
     other = tmp_path / "other-checkout"
     for kind in ("ontology", "data"):
@@ -163,11 +161,10 @@ def test_a_store_built_from_another_copy_of_the_bundled_data_is_rebuilt(tmp_path
     assert not any("rebuilding" in m for m in messages)
 
 
-def test_the_same_bundle_installed_in_two_places_is_the_same_store(tmp_path, monkeypatch):
+def test_the_same_bundle_installed_in_two_places_is_the_same_store(tmp_path, monkeypatch, copy_bundled_store):
     """The store is keyed by content: another copy of the same bundled files opens it as it is."""
     from hrkg import load as load_mod, resources
-    location = tmp_path / "store"
-    build(None, location)
+    location = copy_bundled_store(tmp_path / "store")   # what build(None, location) makes
     before = current_build(location)
     original = resources.bundle_dir
     other = tmp_path / "another-install"
@@ -200,9 +197,8 @@ def test_a_store_of_another_format_with_added_inputs_asks_for_a_rebuild(tmp_path
     assert [i["path"] for i in kg.manifest["inputs"] if not i["bundled"]] == [str(extra.resolve())]
 
 
-def test_a_malformed_input_fails_the_build_and_keeps_the_previous_store(tmp_path):
-    location = tmp_path / "store"
-    build(None, location)
+def test_a_malformed_input_fails_the_build_and_keeps_the_previous_store(tmp_path, copy_bundled_store):
+    location = copy_bundled_store(tmp_path / "store")   # what build(None, location) makes
     before = current_build(location)
     bad = tmp_path / "bad.ttl"
     bad.write_text('@prefix ex: <http://example.org/> .\nex:a ex:b ex:c .\nex:a ex:b "open\n', encoding="utf-8")
@@ -220,9 +216,8 @@ def test_opening_without_a_store_is_a_store_error(tmp_path):
         KnowledgeGraph.open_store(tmp_path / "none", build_if_needed=False)
 
 
-def test_a_build_killed_with_sigkill_leaves_the_previous_store_answering(tmp_path):
-    location = tmp_path / "store"
-    build(None, location)
+def test_a_build_killed_with_sigkill_leaves_the_previous_store_answering(tmp_path, copy_bundled_store):
+    location = copy_bundled_store(tmp_path / "store")   # what build(None, location) makes
     before = current_build(location)
     big = tmp_path / "big.nt"
     with open(big, "w", encoding="utf-8") as fh:   # large enough that loading takes a while
@@ -388,9 +383,8 @@ def test_two_builds_at_once_both_succeed_and_leave_one_good_store(tmp_path):
         == "2015-02-05"
 
 
-def test_a_build_never_deletes_a_store_a_reader_has_open(tmp_path):
-    location = tmp_path / "store"
-    build(None, location)
+def test_a_build_never_deletes_a_store_a_reader_has_open(tmp_path, copy_bundled_store):
+    location = copy_bundled_store(tmp_path / "store")   # what build(None, location) makes
     reader = KnowledgeGraph.open_store(location, build_if_needed=False)
     held = current_build(location)
     for _ in range(3):   # each forced build would once have removed all but the last two
