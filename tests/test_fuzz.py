@@ -20,6 +20,7 @@ from hrkg.errors import HrkgError, LoadError, ParameterError, UnknownCodeError, 
 from hrkg.importers.reference import StateNames
 from hrkg.load import parse_file
 from hrkg.query import bind_parameters
+from hrkg.terms import to_rdflib
 
 FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                         HealthCheck.function_scoped_fixture])
@@ -55,6 +56,11 @@ def _cli(argv):
                                       "response", "stat", "asof"]), ANY_TEXT),
        value=st.one_of(ANY_TEXT, SYNTAX, st.sampled_from(["VNM", "viet nam", "2015-02-05", "2015-02-30",
                                                           "CAT", "III", "0", "-1", "today"])))
+# the bindings that succeed, always tried (hypothesis found source-summary publisher=0 failing the
+# comparison when bindings became pyoxigraph terms)
+@example(name="source-summary", key="publisher", value="0")
+@example(name="treaty-status", key="state", value="viet nam")
+@example(name="treaty-status", key="as_of", value="2015-02-05")
 def test_fuzz_parameters_bind_as_terms_or_fail_cleanly(kg, name, key, value):
     """Any name=value either binds to an RDF term of the parameter's type or raises a usage error
     that names the parameter (or the value that is no code)."""
@@ -71,7 +77,7 @@ def test_fuzz_parameters_bind_as_terms_or_fail_cleanly(kg, name, key, value):
     if value == "":                         # an empty optional parameter stays unbound
         assert not param.required and "_" + key not in bindings
         return
-    term = bindings["_" + key]
+    term = to_rdflib(bindings["_" + key])   # bindings are pyoxigraph terms (query.bind_parameters)
     if param.type == "date":
         assert isinstance(term, Literal) and term.datatype.endswith("#date") and isinstance(term.value, type(term.value))
     elif param.type == "string":
