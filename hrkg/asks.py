@@ -488,14 +488,14 @@ def ask_triples(store, links=None):
     """The triples recording what each recommendation in ``store`` asks (pyoxigraph Triples):
 
         <rec> hrkg:asksFor <rec/asks/CAT/join> .
-        <rec/asks/CAT/join> a hrkg:TreatyAsk ; hrkg:instrument instr:CAT ; hrkg:ask "join" ;
+        <rec/asks/CAT/join> a hrkg:TreatyAsk ; hrkg:askedInstrument instr:CAT ; hrkg:ask "join" ;
             hrkg:wording "Consider ratifying" ; hrkg:matched "CAT" .
 
     Only instruments the store knows are linked (an ILO convention outside the bundled list, such
     as C169, is left out). ``links``: precomputed ``store_links(store)``."""
     import pyoxigraph as ox
     known = {row["i"].value for row in store.query(_INSTRUMENTS)}
-    p = {name: ox.NamedNode(HRKG + name) for name in ("asksFor", "TreatyAsk", "instrument", "ask", "wording", "matched")}
+    p = {name: ox.NamedNode(HRKG + name) for name in ("asksFor", "TreatyAsk", "askedInstrument", "ask", "wording", "matched")}
     rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
     for rec, link in (links if links is not None else store_links(store)):
         instrument = INSTRUMENT_BASE + link.instrument
@@ -504,7 +504,7 @@ def ask_triples(store, links=None):
         node = ox.NamedNode(ask_node(rec, link))
         yield ox.Triple(ox.NamedNode(rec), p["asksFor"], node)
         yield ox.Triple(node, rdf_type, p["TreatyAsk"])
-        yield ox.Triple(node, p["instrument"], ox.NamedNode(instrument))
+        yield ox.Triple(node, p["askedInstrument"], ox.NamedNode(instrument))
         yield ox.Triple(node, p["ask"], ox.Literal(link.ask))
         if link.wording:
             yield ox.Triple(node, p["wording"], ox.Literal(link.wording))
@@ -566,7 +566,7 @@ WHERE {
         SELECT ?recommendation ?review ?_state ?_instrument (MIN(?rank) AS ?askRank) WHERE {
           ?review hrkg:state ?_state .
           ?recommendation hrkg:review ?review ; hrkg:asksFor ?asked .
-          ?asked hrkg:instrument ?_instrument ; hrkg:ask ?kind .
+          ?asked hrkg:askedInstrument ?_instrument ; hrkg:ask ?kind .
           VALUES (?kind ?rank) { ("join" 1) ("accept-procedure" 2) ("withdraw-reservation" 3) ("sign" 4) }
         } GROUP BY ?recommendation ?review ?_state ?_instrument
       }
@@ -643,7 +643,7 @@ WHERE {
     GROUP BY ?recommendation ?_state ?_instrument ?ask ?reviewed ?isILO
   }
   ?recommendation hrkg:asksFor ?node .
-  ?node hrkg:instrument ?_instrument ; hrkg:ask ?ask .
+  ?node hrkg:askedInstrument ?_instrument ; hrkg:ask ?ask .
   # a complete record of the instrument (UN Treaty Collection page) or of the state's ILO ratifications
   OPTIONAL { SELECT ?_instrument (1 AS ?pageRecord) WHERE { ?page hrkg:statusOf ?_instrument } GROUP BY ?_instrument }
   OPTIONAL {

@@ -46,7 +46,7 @@ SELECT ?rec ?text ?state ?cycle ?session ?by ?byName ?response ?responseText WHE
 _ASKS = """
 PREFIX hrkg: <https://w3id.org/hrkg/ontology#>
 SELECT ?rec ?node ?instrument ?ask ?wording ?matched WHERE {
-  ?rec hrkg:asksFor ?node . ?node hrkg:instrument ?instrument ; hrkg:ask ?ask .
+  ?rec hrkg:asksFor ?node . ?node hrkg:askedInstrument ?instrument ; hrkg:ask ?ask .
   OPTIONAL { ?node hrkg:wording ?wording }
   OPTIONAL { ?node hrkg:matched ?matched }
 } ORDER BY ?rec ?node ?wording ?matched"""

@@ -36,7 +36,9 @@ from .progress import Progress
 #    which the follow-up queries read instead of the treaty actions; a format-3 store has none
 # 5: the default graph also holds the derived triples (build.merge_derived), the one graph the
 #    queries read; a format-4 store would answer them without any inferred triple
-STORE_FORMAT = 5
+# 6: a treaty ask names its instrument with hrkg:askedInstrument, not hrkg:instrument (which the
+#    treaty actions carry: instrument-scoped queries stepped over the asks); a format-5 store has the old
+STORE_FORMAT = 6
 CURRENT = "current"
 MANIFEST = "manifest.json"
 READERS = ".readers"

@@ -188,7 +188,7 @@ def test_ask_triples(excerpt_kg):
     rows = store.query("""
         PREFIX hrkg: <https://w3id.org/hrkg/ontology#>
         SELECT ?code ?ask ?wording ?matched WHERE {
-          ?rec hrkg:asksFor ?a . ?a a hrkg:TreatyAsk ; hrkg:instrument ?i ; hrkg:ask ?ask ; hrkg:matched ?matched .
+          ?rec hrkg:asksFor ?a . ?a a hrkg:TreatyAsk ; hrkg:askedInstrument ?i ; hrkg:ask ?ask ; hrkg:matched ?matched .
           OPTIONAL { ?a hrkg:wording ?wording }
           BIND(STRAFTER(STR(?i), "/instrument/") AS ?code) }""")
     found = sorted((r["code"].value, r["ask"].value, r["wording"].value, r["matched"].value) for r in rows)

@@ -274,7 +274,7 @@ def test_the_build_records_what_followed_each_row(kg):
     nothing that depends on as_of. In the inferred graph, like the asks."""
     result = kg.sparql("""
         SELECT ?instrument ?reviewed ?after ?afterDate ?before ?beforeDate ?first ?complete WHERE {
-          ?node hrkg:stateUnderReview <https://w3id.org/hrkg/id/state/VNM> ; hrkg:instrument/hrkg:code ?instrument ;
+          ?node hrkg:stateUnderReview <https://w3id.org/hrkg/id/state/VNM> ; hrkg:askedInstrument/hrkg:code ?instrument ;
                 hrkg:completeRecord ?complete .
           OPTIONAL { ?node hrkg:reviewedOn ?reviewed }
           OPTIONAL { ?node hrkg:actionAfterReview ?after ; hrkg:actionAfterReviewDate ?afterDate }
