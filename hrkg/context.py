@@ -21,7 +21,7 @@ CONTEXT_URL = "https://w3id.org/hrkg/context.jsonld"
 MEDIA_TYPE = "application/ld+json"
 
 _OBJECT_PROPERTIES = (
-    "adoptedBy", "asksFor", "body", "concerns", "consent", "consentedBy", "consentingState", "cycle", "hasConsentedTo",
+    "adoptedBy", "askedInstrument", "asksFor", "body", "concerns", "consent", "consentedBy", "consentingState", "cycle", "hasConsentedTo",
     "hasMember", "hasProtocol", "hasSigned", "implements", "instrument", "knownFor", "mandate", "measure",
     "memberOf", "membership", "monitoredBy", "monitors", "parentTreaty", "partOf", "partner",
     "priorityArea", "procedure", "proposedBy", "recommendingState", "reflects", "response", "review",

@@ -114,6 +114,8 @@ WRITTEN = {
     # the one treaty ask the build reads from the imported recommendations ("... accede to OPCAT"):
     # a second ask word (the only other values sh:in allows), no recommendation, two, or a state
     "TreatyAsk-ask MaxCount": (ASK, f'INSERT DATA {{ <{ASK}> hrkg:ask "sign" }}'),
+    # the only ask in the data has the only hrkg:askedInstrument value: a second one, by hand
+    "TreatyAsk-instrument MaxCount": (ASK, f"INSERT DATA {{ <{ASK}> hrkg:askedInstrument instr:CAT }}"),
     "TreatyAsk-recommendation MinCount": (ASK, f"DELETE WHERE {{ ?rec hrkg:asksFor <{ASK}> }}"),
     "TreatyAsk-recommendation MaxCount": (ASK, f"""
         INSERT {{ ?other hrkg:asksFor <{ASK}> }} WHERE {{
