@@ -255,6 +255,12 @@ class KnowledgeGraph:
             report = validate(data, shapes, file_of=self.file_of())
         else:
             from .shacl.engine import validate_store
+            if not include_inferred and self.manifest.get("discrepancies", 1) == 0:
+                # the files' union is the asserted set exactly; copied into the default graph of a
+                # store in memory, validation reads one graph, not a list of one per file, which
+                # pyoxigraph merges per pattern: at world scale 32 s to copy + 21 s to validate
+                # (peak 2.2 GB) against 127 s over the list
+                store, graphs = _union_in_memory(store, graphs), [ox.DefaultGraph()]
             report = validate_store(store, shapes, data_graphs=graphs, file_of=self.file_of())
         conflicts = self.query("discrepancies")
         report.add_discrepancies([dict(zip(conflicts.vars, row)) for row in conflicts.rows])
@@ -288,6 +294,16 @@ class KnowledgeGraph:
 
 # kept for callers of earlier versions: every KnowledgeGraph is a store now
 StoredKnowledgeGraph = KnowledgeGraph
+
+
+def _union_in_memory(store, graphs):
+    """A store in memory whose default graph holds the triples of ``graphs`` of ``store``, each once
+    (the same terms, blank nodes included)."""
+    import pyoxigraph as ox
+    union = ox.Store()
+    for graph in graphs:
+        union.extend([ox.Quad(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, graph)])
+    return union
 
 
 def _rdflib_store(store):
