@@ -138,9 +138,10 @@ def record_followup(store):
     """Record in the inferred graph, on the TreatyAsk each follow-up row shows, what the state did
     about it that does not depend on a date (asks.FOLLOWUP: the review's date, the first asked
     action after it, the action already taken before it, whether the graph holds a complete record
-    of the instrument); returns how many rows. Runs after inference, so the rules read the same
-    graphs the stored queries read (BUILD_GRAPHS, before merge_derived); the queries apply as_of to these facts
-    (recommendation-followup, followup-summary, followup-threads), so the rules live here, once.
+    of the instrument); returns how many rows. Runs after inference, so the rules read the triples
+    the stored queries read (BUILD_GRAPHS: merge_derived has not run yet); the queries apply as_of
+    to these facts (recommendation-followup, followup-summary, followup-threads), so the rules live
+    here, once.
     A query reads them back with a few lookups per row instead of joining every action of the
     state and instrument (latencies before and after: README, Following up treaty recommendations)."""
     from .asks import FOLLOWUP_PROPERTIES, HRKG as ASKS_HRKG, followup_triples

@@ -66,7 +66,8 @@ def validate_store(store, shapes_graph=None, *, data_graphs=None, file_of=None, 
     ``data_graphs``: graph names (str, rdflib URIRef or pyoxigraph NamedNode/DefaultGraph) whose
     union is the data graph; default every named graph except hrkg's inferred graph (validation
     sees asserted triples only, see KnowledgeGraph.validate), plus the default graph if it holds
-    triples and the store has no inferred graph (in hrkg's layout it holds the derived triples too). ``shapes_graph``: an rdflib Graph, default the bundled shapes. ``file_of``: a mapping
+    triples and the store has no inferred graph (in hrkg's layout it holds the derived triples
+    too). ``shapes_graph``: an rdflib Graph, default the bundled shapes. ``file_of``: a mapping
     (``.get(iri)``) from focus IRI to its file for the report; by default looked up in the store.
     Returns a hrkg.shacl.report.ValidationReport. Raises UnsupportedShapeError for a shape this module
     cannot evaluate.
