@@ -35,15 +35,17 @@ Inference: owlrl closes the small ontology; the OWL RL instance rules it implies
 the store, repeated until nothing new appears (infer.py). owlrl over the whole graph is the
 reference the tests compare against, not a production path.
 """
+import functools
 import re
 import time
 from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph
+from rdflib.namespace import OWL, RDF, RDFS
 
 from .errors import LoadError
-from .infer import STATISTICS, instance_rules, is_noise, schema_closure
+from .infer import STATISTICS, TRIVIAL_OBJECTS, instance_rules, is_noise, schema_closure
 from .load import DISCREPANCY_GRAPH, INFERRED_GRAPH, graph_name, parse_file, rdf_format
 from .namespaces import PREFIXES
 from .progress import Progress
@@ -284,16 +286,12 @@ def _keep_first(store, rank, subject, prop, among):
 
 def materialise(store, files, progress):
     """Add the OWL RL entailments to the inferred graph; returns how many it holds."""
-    ontology = Graph()
-    for path in files:
-        if "/graph/ontology/" in str(graph_name(path)):
-            parse_file(path, ontology)
     target = INFERRED
-    closure = schema_closure(ontology)
-    schema = [tuple(to_ox(x) for x in t) for t in closure if not any(isinstance(x, BNode) for x in t)]
+    ontology_files = [Path(path) for path in files if "/graph/ontology/" in str(graph_name(path))]
+    schema, property_rules, type_rules = _schema_and_rules(
+        tuple((str(path), path.read_bytes()) for path in ontology_files))
     _add_inferred(store, schema, target)
     progress(f"inference: {len(schema):,} schema triples from owlrl")
-    property_rules, type_rules = instance_rules(ontology, closure)
     total, round_no = len(schema), 0
 
     def apply(rules, label):
@@ -321,6 +319,20 @@ def materialise(store, files, progress):
     return count(store, target)
 
 
+@functools.lru_cache(maxsize=4)
+def _schema_and_rules(ontology_files):
+    """(schema triples as pyoxigraph terms, property rules, type rules) of the ontology files given
+    as ((path, content), ...): owlrl's closure of the ontology takes 0.4 s, and a process that
+    builds several graphs (the server's --data, the tests) builds them on the same ontology."""
+    ontology = Graph()
+    for path, _ in ontology_files:
+        parse_file(path, ontology)
+    closure = schema_closure(ontology)
+    schema = [tuple(to_ox(x) for x in t) for t in closure if not any(isinstance(x, BNode) for x in t)]
+    property_rules, type_rules = instance_rules(ontology, closure)
+    return schema, property_rules, type_rules
+
+
 def merge_derived(store):
     """Copy the inferred graph into the default graph, the one graph the queries read (see the
     module docstring for why); the inferred graph keeps them, apart, as derived."""
@@ -339,7 +351,23 @@ def _add_inferred(store, triples, target):
     store.extend([ox.Quad(s, p, o, target) for s, p, o in triples if ox.Quad(s, p, o) not in store])
 
 
+# the predicates infer.is_noise looks at; a triple of any other predicate between IRIs and
+# literals is never noise, nor is a type that is neither trivial nor in the RDF namespace
+_NOISE_PREDICATES = {str(p) for p in (RDF.type, RDFS.subClassOf, RDFS.subPropertyOf, OWL.sameAs,
+                                      OWL.equivalentClass, OWL.equivalentProperty, OWL.disjointWith)}
+_TRIVIAL_TYPES = {str(o) for o in TRIVIAL_OBJECTS}
+
+
 def _is_noise(triple):
-    if isinstance(triple.subject, ox.BlankNode) or isinstance(triple.object, ox.BlankNode):
+    """infer.is_noise for a pyoxigraph triple, plus blank nodes (a rule's blank node is a new one
+    each time); converts to rdflib only for the few triples the fast tests cannot decide."""
+    s, p, o = triple.subject, triple.predicate, triple.object
+    if isinstance(s, ox.BlankNode) or isinstance(o, ox.BlankNode):
         return True
-    return is_noise((to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object)))
+    if isinstance(s, ox.NamedNode):
+        if p.value not in _NOISE_PREDICATES:
+            return False
+        if p.value == RDF_TYPE and isinstance(o, ox.NamedNode) and o.value not in _TRIVIAL_TYPES \
+                and not o.value.startswith(str(RDF)):
+            return False
+    return is_noise((to_rdflib(s), to_rdflib(p), to_rdflib(o)))

@@ -5,7 +5,7 @@ from rdflib import term as rdflib_term
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 # Classes and properties whose every instance or use owlrl asserts; they carry no information.
-_TRIVIAL_OBJECTS = {OWL.Thing, RDFS.Resource, OWL.NamedIndividual, RDFS.Class, OWL.Class,
+TRIVIAL_OBJECTS = {OWL.Thing, RDFS.Resource, OWL.NamedIndividual, RDFS.Class, OWL.Class,
                     RDF.Property, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty,
                     RDFS.Datatype, RDFS.Literal}
 _REFLEXIVE = {OWL.sameAs, RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass,
@@ -19,7 +19,7 @@ def is_noise(triple):
         return True
     if p in _REFLEXIVE and s == o:
         return True
-    if p == RDF.type and (o in _TRIVIAL_OBJECTS or isinstance(o, Literal)):
+    if p == RDF.type and (o in TRIVIAL_OBJECTS or isinstance(o, Literal)):
         return True
     if p in (RDFS.subClassOf, OWL.equivalentClass) and o in (OWL.Thing, RDFS.Resource):
         return True
