@@ -119,7 +119,8 @@ def cmd_build(args, out):
               f"{manifest['inferred_triples']:,} inferred triples\n")
     if manifest["built"]:
         s = manifest["seconds"]
-        out.write(f"  load {s['load']:.1f} s, inference {s['infer']:.1f} s, total {s['total']:.1f} s\n")
+        out.write(f"  load {s['load']:.1f} s, inference {s['infer']:.1f} s, writing to disk {s['write']:.1f} s, "
+                  f"total {s['total']:.1f} s\n")
     return 0
 
 

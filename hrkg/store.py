@@ -264,12 +264,15 @@ def build(paths=None, location=None, *, include_bundle=True, force=False, progre
         except OSError as exc:
             raise StoreError(f"{location}: cannot write the store: {exc.strerror or exc}") from None
         try:
-            from .build import fill   # owlrl and the rules: only when building
-            store = ox.Store(str(tmp / "oxigraph"))
+            from .build import fill, write_to_disk   # owlrl and the rules: only when building
+            store = ox.Store()
             counts = fill(store, files, progress=progress)
-            store.flush()
-            store.optimize()
+            t0 = time.monotonic()
+            write_to_disk(store, tmp / "oxigraph", tmp / "all.nq")
             del store
+            counts["seconds"]["write"] = round(time.monotonic() - t0, 2)
+            counts["seconds"]["total"] = round(counts["seconds"]["total"] + counts["seconds"]["write"], 2)
+            progress(f"written to disk ({counts['seconds']['write']:.1f} s)")
             manifest = dict(counts, format=STORE_FORMAT, hrkg=__version__, fingerprint=key, inputs=inputs,
                             created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
