@@ -407,11 +407,6 @@ def warm(state):
     """Work done once before forking, so every worker starts with it done."""
     kg = state.kg
     kg.codes
-    for stored in kg.catalog:
-        try:
-            stored.prepared
-        except HrkgError:
-            pass
     _graph_counts(state)
     state.memo["home"] = pages.home_page(kg)
     charts.map_shapes()      # the projected country shapes and the graph's M49 codes and knowledge,
