@@ -54,6 +54,31 @@ def _cache_dir(tmp_path_factory, copy_bundled_store):
     mp.undo()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _rdflib_translates_each_query_once():
+    """pySHACL, the reference validator, hands rdflib the same SPARQL text on every validation
+    (each SPARQL constraint and target), and rdflib parses it again each time: with pyparsing that
+    was more than half of pySHACL's time on a small fixture. A translated query is reusable with
+    other bindings (rdflib's prepareQuery exists for that), so each text is translated once per
+    test process; evaluation is unchanged."""
+    from rdflib.plugins.sparql import processor
+    translate, parse = processor.translateQuery, processor.parseQuery
+    cache = {}
+
+    def query(self, strOrQuery, initBindings=None, initNs=None, base=None, DEBUG=False):  # noqa: N803
+        if isinstance(strOrQuery, str):
+            key = (strOrQuery, base, tuple(sorted((initNs or {}).items())))
+            if key not in cache:
+                cache[key] = translate(parse(strOrQuery), base, initNs)
+            strOrQuery = cache[key]
+        return processor.evalQuery(self.graph, strOrQuery, initBindings, base)
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(processor.SPARQLProcessor, "query", query)
+    yield
+    mp.undo()
+
+
 @pytest.fixture(scope="session")
 def kg(_cache_dir):
     return KnowledgeGraph.open()

@@ -101,14 +101,13 @@ def poisoned_store(graphs, shapes_graph):
     classes = set(shapes_graph.objects(None, SH.targetClass)) | set(shapes_graph.objects(None, SH["class"]))
     predicates = {p for g in graphs.values() for p in g.predicates()} | \
         {p for p in shapes_graph.objects(None, SH.path) if isinstance(p, URIRef)}
-    nodes = {n for g in graphs.values() for t in g for n in (t[0], t[2]) if isinstance(n, URIRef)}
-    poison, graph = [], ox.NamedNode(str(INFERRED_GRAPH))
-    for n in sorted(nodes):
-        for c in sorted(classes):
-            poison.append(ox.Quad(ox.NamedNode(n), ox.NamedNode(str(RDF.type)), ox.NamedNode(c), graph))
-        for p in sorted(predicates):
-            poison.append(ox.Quad(ox.NamedNode(n), ox.NamedNode(p), ox.Literal("poison"), graph))
-    store.extend(poison)
+    values = lambda terms: " ".join(sorted(t.n3() for t in terms if isinstance(t, URIRef)))  # noqa: E731
+    nodes = f"""{{ SELECT DISTINCT ?n WHERE {{ GRAPH ?g {{ {{ ?n ?x ?y }} UNION {{ ?y ?x ?n }} }}
+                 FILTER(isIRI(?n) && ?g != <{INFERRED_GRAPH}>) }} }}"""
+    # in the store itself: a few hundred thousand quads, too many to make one by one in Python
+    store.update(f"INSERT {{ GRAPH <{INFERRED_GRAPH}> {{ ?n a ?c }} }} WHERE {{ {nodes} VALUES ?c {{ {values(classes)} }} }}")
+    store.update(f"""INSERT {{ GRAPH <{INFERRED_GRAPH}> {{ ?n ?p "poison" }} }}
+                     WHERE {{ {nodes} VALUES ?p {{ {values(predicates)} }} }}""")
     return store
 
 
