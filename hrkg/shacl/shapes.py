@@ -78,7 +78,7 @@ class _Shape:
 
     def __init__(self, shapes, node):
         sg = shapes.graph
-        self.shapes, self.node = shapes, node
+        self.shapes, self.node, self._values = shapes, node, {}
         self.name = shapes.describe(node)
         paths = list(sg.objects(node, SH.path))
         if len(paths) > 1:
@@ -93,7 +93,10 @@ class _Shape:
         self.deactivated = bool(flags and isinstance(flags[0], Literal) and flags[0].value)
 
     def values(self, parameter):
-        return list(self.shapes.graph.objects(self.node, parameter))
+        """The parameter's values, read from the (compiled, never changed) shapes graph once."""
+        if parameter not in self._values:
+            self._values[parameter] = list(self.shapes.graph.objects(self.node, parameter))
+        return list(self._values[parameter])
 
     def one(self, parameter):
         found = self.values(parameter)
