@@ -268,8 +268,8 @@ def build(paths=None, location=None, *, include_bundle=True, force=False, progre
             store = ox.Store()
             counts = fill(store, files, progress=progress)
             t0 = time.monotonic()
-            write_to_disk(store, tmp / "oxigraph", tmp / "all.nq")
-            del store
+            holder, store = [store], None
+            write_to_disk(holder, tmp / "oxigraph", tmp / "all.nq")   # releases the in-memory store
             counts["seconds"]["write"] = round(time.monotonic() - t0, 2)
             counts["seconds"]["total"] = round(counts["seconds"]["total"] + counts["seconds"]["write"], 2)
             progress(f"written to disk ({counts['seconds']['write']:.1f} s)")
