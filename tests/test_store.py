@@ -245,7 +245,10 @@ def test_a_build_killed_with_sigkill_leaves_the_previous_store_answering(tmp_pat
 def test_cli_build_reports_and_is_idempotent(tmp_path, capsys):
     from hrkg.cli import main
     assert main(["build", "--store", str(tmp_path / "s"), "--quiet"]) == 0
-    assert "store built" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "store built" in out and re.search(r"writing to disk \d+\.\d s, total \d+\.\d s", out), out
+    # built in memory and written through an N-Quads dump, which goes once the store is on disk
+    assert sorted(p.name for p in current_build(tmp_path / "s").iterdir()) == ["manifest.json", "oxigraph"]
     assert main(["build", "--store", str(tmp_path / "s"), "--quiet"]) == 0
     assert "store up to date" in capsys.readouterr().out
 
