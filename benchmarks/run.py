@@ -179,7 +179,6 @@ def main(argv=None):
                  records == csv_rows == read and not unresolved))
 
     t, rss, text = run_step("build", hrkg + ["build", "--store", store, "--force", "-q", world], env=env)
-    build_peak = rss
     manifest = _manifest(store)
     triples = manifest["asserted_triples"] + manifest["inferred_triples"]
     rows.append((f"build ({manifest['asserted_triples']:,} asserted + {manifest['inferred_triples']:,} "
