@@ -1,7 +1,8 @@
 """Compile the inputs into one pyoxigraph store: the one build function behind every command.
 
-``fill`` is used for the on-disk store (``hrkg build``, store.py) and for an in-memory store
-(``--data``, the library, the tests), so every command answers from the same kind of graph:
+``fill`` builds every store: in memory for ``--data``, the library and the tests, and, through
+``fill_on_disk`` (in memory, then written out), the on-disk store of ``hrkg build`` (store.py), so
+every command answers from the same kind of graph:
 
 - one named graph per input file holds what that file states, so "which files state this" stays
   answerable (the ``sources`` and ``discrepancies`` queries, TriG/N-Quads exports, the file named
@@ -339,18 +340,23 @@ def merge_derived(store):
     store.update(f"INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH <{INFERRED.value}> {{ ?s ?p ?o }} }}")
 
 
-def write_to_disk(holder, location, scratch):
-    """Write an in-memory store built by ``fill`` into a new on-disk store at ``location``, through
-    the N-Quads file ``scratch`` (removed after). ``holder`` is a one-item list holding the store,
-    which this empties: the in-memory graph is released before the bulk loader takes its own
-    memory (clearing the store would keep its tables' capacity), so the peak is the larger of
-    the two, not their sum.
+def fill_on_disk(files, location, scratch, *, progress=None):
+    """``fill`` for an on-disk store at ``location`` (``hrkg build``): build in memory, then write
+    the result through the N-Quads file ``scratch`` (removed after) with pyoxigraph's bulk loader.
+    Returns fill's counts, with the seconds spent writing.
 
     Why build in memory: the build's rules read the store hundreds of times, and a store in memory
-    answers them about three times faster than RocksDB on disk; pyoxigraph's bulk loader then
-    writes the result in one pass. The synthetic world (2.9 million triples) took 262 s built on
-    disk and 126 s this way, at a higher peak memory (README, Benchmarks)."""
-    holder.pop().dump(output=str(scratch), format=ox.RdfFormat.N_QUADS)
+    answers them about three times faster than RocksDB on disk; the bulk loader then writes the
+    result in one pass. The synthetic world (2.9 million triples) took 262 s built on disk and
+    126 s this way, at a higher peak memory (README, Benchmarks). The in-memory store is released
+    before the bulk loader takes its own memory (clearing it would keep its tables' capacity), so
+    the peak is the larger of the two, not their sum."""
+    progress = progress or Progress(quiet=True)
+    store = ox.Store()
+    counts = fill(store, files, progress=progress)
+    t0 = time.monotonic()
+    store.dump(output=str(scratch), format=ox.RdfFormat.N_QUADS)
+    del store
     try:
         disk = ox.Store(str(location))
         disk.bulk_load(path=str(scratch), format=ox.RdfFormat.N_QUADS)
@@ -359,6 +365,11 @@ def write_to_disk(holder, location, scratch):
         del disk
     finally:
         Path(scratch).unlink(missing_ok=True)
+    seconds = counts["seconds"]
+    seconds["write"] = round(time.monotonic() - t0, 2)
+    seconds["total"] = round(seconds["total"] + seconds["write"], 2)
+    progress(f"written to disk ({seconds['write']:.1f} s)")
+    return counts
 
 
 def asserted_quads(store):

@@ -264,15 +264,8 @@ def build(paths=None, location=None, *, include_bundle=True, force=False, progre
         except OSError as exc:
             raise StoreError(f"{location}: cannot write the store: {exc.strerror or exc}") from None
         try:
-            from .build import fill, write_to_disk   # owlrl and the rules: only when building
-            store = ox.Store()
-            counts = fill(store, files, progress=progress)
-            t0 = time.monotonic()
-            holder, store = [store], None
-            write_to_disk(holder, tmp / "oxigraph", tmp / "all.nq")   # releases the in-memory store
-            counts["seconds"]["write"] = round(time.monotonic() - t0, 2)
-            counts["seconds"]["total"] = round(counts["seconds"]["total"] + counts["seconds"]["write"], 2)
-            progress(f"written to disk ({counts['seconds']['write']:.1f} s)")
+            from .build import fill_on_disk   # owlrl and the rules: only when building
+            counts = fill_on_disk(files, tmp / "oxigraph", tmp / "all.nq", progress=progress)
             manifest = dict(counts, format=STORE_FORMAT, hrkg=__version__, fingerprint=key, inputs=inputs,
                             created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
