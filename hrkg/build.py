@@ -43,10 +43,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph
-from rdflib.namespace import OWL, RDF, RDFS
 
 from .errors import LoadError
-from .infer import STATISTICS, TRIVIAL_OBJECTS, instance_rules, is_noise, schema_closure
+from .infer import STATISTICS, instance_rules, is_noise, never_noise, schema_closure
 from .load import DISCREPANCY_GRAPH, INFERRED_GRAPH, graph_name, parse_file, rdf_format
 from .namespaces import PREFIXES
 from .progress import Progress
@@ -384,23 +383,12 @@ def _add_inferred(store, triples, target):
     store.extend([ox.Quad(s, p, o, target) for s, p, o in triples if ox.Quad(s, p, o) not in store])
 
 
-# the predicates infer.is_noise looks at; a triple of any other predicate between IRIs and
-# literals is never noise, nor is a type that is neither trivial nor in the RDF namespace
-_NOISE_PREDICATES = {str(p) for p in (RDF.type, RDFS.subClassOf, RDFS.subPropertyOf, OWL.sameAs,
-                                      OWL.equivalentClass, OWL.equivalentProperty, OWL.disjointWith)}
-_TRIVIAL_TYPES = {str(o) for o in TRIVIAL_OBJECTS}
-
-
 def _is_noise(triple):
     """infer.is_noise for a pyoxigraph triple, plus blank nodes (a rule's blank node is a new one
     each time); converts to rdflib only for the few triples the fast tests cannot decide."""
     s, p, o = triple.subject, triple.predicate, triple.object
     if isinstance(s, ox.BlankNode) or isinstance(o, ox.BlankNode):
         return True
-    if isinstance(s, ox.NamedNode):
-        if p.value not in _NOISE_PREDICATES:
-            return False
-        if p.value == RDF_TYPE and isinstance(o, ox.NamedNode) and o.value not in _TRIVIAL_TYPES \
-                and not o.value.startswith(str(RDF)):
-            return False
+    if isinstance(s, ox.NamedNode) and never_noise(p.value, o.value if isinstance(o, ox.NamedNode) else None):
+        return False
     return is_noise((to_rdflib(s), to_rdflib(p), to_rdflib(o)))

@@ -5,7 +5,7 @@ from rdflib import term as rdflib_term
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 # Classes and properties whose every instance or use owlrl asserts; they carry no information.
-TRIVIAL_OBJECTS = {OWL.Thing, RDFS.Resource, OWL.NamedIndividual, RDFS.Class, OWL.Class,
+_TRIVIAL_OBJECTS = {OWL.Thing, RDFS.Resource, OWL.NamedIndividual, RDFS.Class, OWL.Class,
                     RDF.Property, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty,
                     RDFS.Datatype, RDFS.Literal}
 _REFLEXIVE = {OWL.sameAs, RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass,
@@ -19,7 +19,7 @@ def is_noise(triple):
         return True
     if p in _REFLEXIVE and s == o:
         return True
-    if p == RDF.type and (o in TRIVIAL_OBJECTS or isinstance(o, Literal)):
+    if p == RDF.type and (o in _TRIVIAL_OBJECTS or isinstance(o, Literal)):
         return True
     if p in (RDFS.subClassOf, OWL.equivalentClass) and o in (OWL.Thing, RDFS.Resource):
         return True
@@ -32,6 +32,22 @@ def is_noise(triple):
     if p == OWL.disjointWith and str(s).startswith(str(XSD)) and str(o).startswith(str(XSD)):
         return True  # owlrl's axioms about XSD datatypes, added whenever data uses them
     return False
+
+
+# What is_noise looks at, as IRI strings, for never_noise below
+_NOISE_PREDICATES = frozenset(str(p) for p in _REFLEXIVE | {RDF.type, OWL.disjointWith})
+_TRIVIAL_TYPES = frozenset(str(o) for o in _TRIVIAL_OBJECTS)
+
+
+def never_noise(predicate, type_iri=None):
+    """True when is_noise is False for every triple whose subject is an IRI and whose predicate is
+    the IRI ``predicate``; for rdf:type, ``type_iri`` is the object (None if not an IRI). A test on
+    strings, for the build, which checks every triple its rules infer (kept next to is_noise, whose
+    rules it must follow)."""
+    if predicate not in _NOISE_PREDICATES:
+        return True
+    return predicate == str(RDF.type) and type_iri is not None and type_iri not in _TRIVIAL_TYPES \
+        and not type_iri.startswith(str(RDF))
 
 
 def infer(asserted):

@@ -83,6 +83,36 @@ def test_owlrl_noise_is_filtered():
     assert not any(isinstance(s, Literal) for s, _, _ in inferred)
 
 
+def test_never_noise_follows_is_noise():
+    """The build's string test (infer.never_noise) never lets through a triple is_noise removes:
+    owlrl's full closure of the ontology, noise included, and the noise of every rule of is_noise."""
+    import owlrl
+    from rdflib import Graph, Literal
+    from rdflib.namespace import RDFS, XSD
+    from hrkg.infer import never_noise
+    from hrkg.load import default_files, graph_name, parse_file
+    ontology = Graph()
+    for path in default_files():
+        if "/graph/ontology/" in str(graph_name(path)):
+            parse_file(path, ontology)
+    closure = Graph()
+    for t in ontology:
+        closure.add(t)
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(closure)
+    x = URIRef("http://example.org/x")
+    noise = [(x, OWL.sameAs, x), (x, RDF.type, OWL.Thing), (x, RDF.type, RDF.Property), (x, RDF.type, Literal("t")),
+             (x, RDFS.subClassOf, RDFS.Resource), (x, RDFS.subPropertyOf, OWL.topObjectProperty),
+             (XSD.date, OWL.disjointWith, XSD.string)]
+    triples = [t for t in closure if isinstance(t[0], URIRef)] + noise
+    assert all(is_noise(t) for t in noise)
+    wrong = [t for t in triples
+             if never_noise(str(t[1]), str(t[2]) if isinstance(t[2], URIRef) else None) and is_noise(t)]
+    assert wrong == []
+    # and it decides the instance triples the rules infer without rdflib: types and properties
+    assert never_noise(str(RDF.type), str(HRKG.Ratification)) and never_noise(str(HRKG.hasConsentedTo))
+    assert not never_noise(str(RDF.type), str(OWL.Thing)) and not never_noise(str(OWL.sameAs))
+
+
 def test_export_without_inferred_stays_asserted_after_querying(tmp_path):
     """Regression: reading kg.graph (any query) put the inferred graph into the dataset that a
     plain export then wrote out."""
