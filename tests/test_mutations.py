@@ -530,6 +530,7 @@ class DataStore:
 
     def __init__(self, data):
         self.data, self.bnodes, self.store = data, {}, ox.Store()
+        self.triples = set(data)   # for the hand-written breaks, which come as whole graphs
         self.store.extend(self.quad(t) for t in data)
         self.size = len(self.store)
         self.typed = Counter(o for o in data.objects() if _typed(o))
@@ -542,7 +543,8 @@ class DataStore:
         if isinstance(broken, Broken):
             removed, added = set(broken.removed), set(broken.added)
         else:
-            removed, added = set(self.data) - set(broken), set(broken) - set(self.data)
+            theirs = set(broken)
+            removed, added = self.triples - theirs, theirs - self.triples
         gone = {self.quad(t) for t in removed if not self._stated_otherwise(t, removed)}
         for q in gone:
             self.store.remove(q)
