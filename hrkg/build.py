@@ -328,9 +328,9 @@ def _schema_and_rules(ontology_files):
     for path, _ in ontology_files:
         parse_file(path, ontology)
     closure = schema_closure(ontology)
-    schema = [tuple(to_ox(x) for x in t) for t in closure if not any(isinstance(x, BNode) for x in t)]
+    schema = tuple(tuple(to_ox(x) for x in t) for t in closure if not any(isinstance(x, BNode) for x in t))
     property_rules, type_rules = instance_rules(ontology, closure)
-    return schema, property_rules, type_rules
+    return schema, tuple(property_rules), tuple(type_rules)   # shared by every build of the process
 
 
 def merge_derived(store):
