@@ -371,6 +371,34 @@ def test_timeout_kills_the_worker(server):
     check_timeout_kills_the_worker(url, proc.pid)
 
 
+def _echo_or_sleep(state, job):
+    if isinstance(job, float):
+        time.sleep(job)
+    return (state, job)
+
+
+def test_closed_pool_workers_exit_on_their_own():
+    """Closing the pool closes each worker's pipe and every worker, the one forked to replace a
+    killed one too, sees end-of-file and exits with 0. A fork keeps copies of the server's ends of
+    the pipes that exist when it is made; a worker that kept them never saw end-of-file, and
+    closing the server waited two seconds before killing it."""
+    import asyncio
+    from hrkg.web.pool import PoolTimeout, WorkerPool
+
+    async def scenario():
+        pool = WorkerPool(_echo_or_sleep, "state", size=2)
+        pool.start()
+        assert await pool.run("job", timeout=10) == ("state", "job")
+        with pytest.raises(PoolTimeout):       # the worker is killed and a new one forked
+            await pool.run(30.0, timeout=0.2)
+        workers = list(pool._workers)
+        assert len(workers) == 2
+        pool.close()
+        return [w.process.exitcode for w in workers]
+
+    assert asyncio.run(scenario()) == [0, 0]
+
+
 def test_row_limit_truncates_and_says_so(url):
     r = sparql(url, "SELECT * WHERE { ?s ?p ?o }", "application/sparql-results+json")
     assert r.status_code == 200

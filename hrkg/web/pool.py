@@ -46,10 +46,14 @@ class PoolStats:
 
 
 class _Worker:
-    def __init__(self, target, state, setup):
+    def __init__(self, target, state, setup, others=()):
+        """``others``: the pipes of the workers already running, which the fork copies into this
+        one; it closes them (and its copy of its own pipe's server end), so that each worker sees
+        end-of-file, and exits, as soon as the server closes its pipe."""
         parent_end, child_end = _FORK.Pipe(duplex=True)
         self.conn = parent_end
-        self.process = _FORK.Process(target=_worker_main, args=(child_end, target, state, setup),
+        self.process = _FORK.Process(target=_worker_main, args=(child_end, target, state, setup,
+                                                                 [parent_end, *others]),
                                      daemon=True, name="hrkg-worker")
         self.process.start()
         child_end.close()
@@ -84,8 +88,10 @@ class _Worker:
         self.process.join(5)
 
 
-def _worker_main(conn, target, state, setup):
+def _worker_main(conn, target, state, setup, server_ends=()):
     """Loop of one worker: receive a job, run ``target(state, job)``, send back its reply."""
+    for end in server_ends:
+        end.close()
     try:
         signal.set_wakeup_fd(-1)   # the server's event loop owns the inherited wakeup fd
     except ValueError:  # pragma: no cover - not the main thread
@@ -132,7 +138,7 @@ class WorkerPool:
             self._add()
 
     def _add(self):
-        worker = _Worker(self.target, self.state, self.setup)
+        worker = _Worker(self.target, self.state, self.setup, [w.conn for w in self._workers])
         self._workers.append(worker)
         self._idle.put_nowait(worker)
 
