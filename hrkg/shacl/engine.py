@@ -23,6 +23,7 @@ integer types (xsd:nonNegativeInteger, xsd:int, ...) as xsd:integer, so such a v
 in its canonical form and sh:datatype xsd:nonNegativeInteger cannot be told from xsd:integer.
 """
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -203,6 +204,10 @@ class _Evaluator:
         """An rdflib term for a stored one, the literal as written where that is known."""
         return self.written.get(term) or _to_rdflib(term)
 
+    def pattern_string(self, term):
+        written = self.written.get(term)
+        return _pattern_string(written) if written is not None else _stored_pattern_string(term)
+
     def select(self, text, prefixes=None, where=None):
         mode = self.exact if _DATASET in text else self.fast
         try:
@@ -311,16 +316,13 @@ class _Evaluator:
         """
         path = shape.path_ast
         if key not in self._failing:
-            values = self.select(f"SELECT DISTINCT ?value WHERE {{ {self.tp(self.fresh('s'), path, '?value')} }} "
-                                 f"LIMIT {_VALUES_JOIN + 1}")
-            if len(values) > _VALUES_JOIN or any(isinstance(r["value"], ox.BlankNode) for r in values):
+            failing = self.select(f"SELECT ?value WHERE {{ {{ SELECT DISTINCT ?value WHERE {{ "
+                                  f"{self.tp(self.fresh('s'), path, '?value')} }} }}\nFILTER(!({ok})) }} "
+                                  f"LIMIT {_VALUES_JOIN + 1}")
+            if len(failing) > _VALUES_JOIN or any(isinstance(r["value"], ox.BlankNode) for r in failing):
                 self._failing[key] = None          # too many (or unwritable) values: test them in place
-            elif values:
-                terms = " ".join(str(r["value"]) for r in values)
-                self._failing[key] = [r["value"] for r in self.select(
-                    f"SELECT ?value WHERE {{ VALUES ?value {{ {terms} }}\nFILTER(!({ok})) }}")]
             else:
-                self._failing[key] = []
+                self._failing[key] = [r["value"] for r in failing]
         failing = self._failing[key]
         if failing == []:
             return []
@@ -565,7 +567,7 @@ class _Evaluator:
             rows = self.select(f"SELECT DISTINCT ?cand WHERE {{ {candidates.text} FILTER(!isBlank(?cand)) }}",
                                candidates.prefixes)
             self._pattern_misses[key] = sorted(
-                str(r["cand"]) for r in rows if not matcher.search(_pattern_string(self.rdflib(r["cand"]))))
+                str(r["cand"]) for r in rows if not matcher.search(self.pattern_string(r["cand"])))
         return self._pattern_misses[key]
 
     # -- what the report shows about focus nodes ---------------------------------------------------------
@@ -677,11 +679,25 @@ _PYTHON_TYPES = {XSD.string: (str, bytes), RDF.langString: (str, bytes), XSD.int
 
 def _well_typed(term, datatype):
     """pyshacl's sh:datatype test for a literal whose datatype is ``datatype``."""
-    literal = _quiet_literal(term.value, URIRef(datatype))
+    return _well_typed_lexical(term.value, str(datatype))
+
+
+# The two value tests made in Python depend on the value alone, and the same values come back in
+# every validation of a store (and in each of the mutation test's hundreds); rdflib's parsing of a
+# literal is most of their cost, so their answers are kept, a bounded number.
+
+@functools.lru_cache(maxsize=1 << 16)
+def _well_typed_lexical(lexical, datatype):
+    literal = _quiet_literal(lexical, URIRef(datatype))
     if literal.ill_typed is True:
         return False
     expected = _PYTHON_TYPES.get(URIRef(datatype))
     return expected is None or isinstance(literal.value, expected)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _stored_pattern_string(term):
+    return _pattern_string(_to_rdflib(term))
 
 
 def _pattern_string(term):
