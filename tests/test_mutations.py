@@ -534,6 +534,7 @@ class DataStore:
         self.store.extend(self.quad(t) for t in data)
         self.size = len(self.store)
         self.typed = Counter(o for o in data.objects() if _typed(o))
+        self.written = self.written_forms(self.typed)
 
     def quad(self, triple):
         return ox.Quad(*(to_ox(x, self.bnodes) for x in triple), DATA_GRAPH)
@@ -554,13 +555,17 @@ class DataStore:
             typed = self.typed.copy()
             typed.subtract(t[2] for t in removed if _typed(t[2]))
             typed.update(t[2] for t in added if _typed(t[2]))
-            written = _written_forms(_Objects([o for o, n in typed.items() if n > 0]), self.bnodes)
+            same = +typed == self.typed          # most breaks add or remove no typed literal
+            written = self.written if same else self.written_forms(typed)
             return validate_store(self.store, shapes, data_graphs=[DATA_GRAPH], _written=written)
         finally:
             for q in new:
                 self.store.remove(q)
             self.store.extend(gone)
             assert len(self.store) == self.size
+
+    def written_forms(self, typed):
+        return _written_forms(_Objects([o for o, n in typed.items() if n > 0]), self.bnodes)
 
     def _stated_otherwise(self, triple, removed):
         """Another triple of the data, not removed, is stored as the same quad (the store keeps

@@ -234,10 +234,12 @@ class _Evaluator:
         (pyoxigraph would otherwise evaluate a constraint's whole body before joining)."""
         if focus is None:
             return None
-        rows = self.select(f"SELECT DISTINCT ?this WHERE {{ {focus.text} }} LIMIT {_VALUES_JOIN + 1}", focus.prefixes)
+        listed = _DATASET in focus.text     # only these may become a VALUES block; others need one row
+        rows = self.select(f"SELECT DISTINCT ?this WHERE {{ {focus.text} }} LIMIT {_VALUES_JOIN + 1 if listed else 1}",
+                           focus.prefixes)
         if not rows:
             return None
-        if _DATASET in focus.text and len(rows) <= _VALUES_JOIN and \
+        if listed and len(rows) <= _VALUES_JOIN and \
                 not any(isinstance(r["this"], ox.BlankNode) for r in rows):
             return _Pattern(f"VALUES ?this {{ {' '.join(str(r['this']) for r in rows)} }}")
         return focus
