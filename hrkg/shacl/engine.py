@@ -61,7 +61,7 @@ _VALUES_JOIN = 5000  # failing values up to this many are joined back to focus n
 _DATASET = "\n#hrkg:exact-data-graphs\n"   # marks a query that must run on the list of data graphs
 
 
-def validate_store(store, shapes_graph=None, *, data_graphs=None, file_of=None, _written=None):
+def validate_store(store, shapes_graph=None, *, data_graphs=None, file_of=None, only_shapes=None, _written=None):
     """Validate the named graphs ``data_graphs`` of a pyoxigraph ``store`` against the shapes.
 
     ``data_graphs``: graph names (str, rdflib URIRef or pyoxigraph NamedNode/DefaultGraph) whose
@@ -70,13 +70,14 @@ def validate_store(store, shapes_graph=None, *, data_graphs=None, file_of=None, 
     triples and the store has no inferred graph (in hrkg's layout it holds the derived triples
     too). ``shapes_graph``: an rdflib Graph, default the bundled shapes. ``file_of``: a mapping
     (``.get(iri)``) from focus IRI to its file for the report; by default looked up in the store.
-    Returns a hrkg.shacl.report.ValidationReport. Raises UnsupportedShapeError for a shape this module
-    cannot evaluate.
+    ``only_shapes``: the shapes with targets (rdflib terms of the shapes graph) to evaluate, with
+    the shapes they use; default all. Returns a hrkg.shacl.report.ValidationReport. Raises
+    UnsupportedShapeError for a shape this module cannot evaluate.
     """
     shapes = _compiled(shapes_graph if shapes_graph is not None else load_shapes())
     graphs = _data_graphs(store, data_graphs)
     evaluator = _Evaluator(store, graphs, shapes, _written or {})
-    raws = evaluator.run()
+    raws = evaluator.run(None if only_shapes is None else set(only_shapes))
     report_graph = _report_graph(raws, shapes, evaluator)
     focus = {r.focus for r in _flatten(raws)}
     labels = evaluator.labels(focus)
@@ -218,10 +219,10 @@ class _Evaluator:
         return [{n: s[n] for n in names} for s in solutions]
 
     # -- focus nodes ------------------------------------------------------------------------------
-    def run(self):
+    def run(self, only=None):
         raws = []
         for shape in self.shapes.top_level:
-            if shape.deactivated:
+            if shape.deactivated or (only is not None and shape.node not in only):
                 continue
             focus = self.materialise(self.focus_pattern(shape))
             if focus is not None:
