@@ -18,6 +18,9 @@ import pytest
 from hrkg import cli
 from hrkg.cli import build_parser, main
 
+# every case on one xdist worker, so its module fixtures (a server, a built graph) are set up once
+pytestmark = pytest.mark.xdist_group("test_cli_failures")
+
 FIXTURES = Path(__file__).parent / "fixtures"
 VALID = FIXTURES / "shapes" / "valid.ttl"
 UPR = FIXTURES / "import" / "upr-utf8-bom.csv"

@@ -16,6 +16,9 @@ import pytest
 
 from test_serve import start_server
 
+# every case on one xdist worker, so its module fixtures (a server, a built graph) are set up once
+pytestmark = pytest.mark.xdist_group("test_pages")
+
 CHROMIUM = os.environ.get("HRKG_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]

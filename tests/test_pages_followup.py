@@ -16,6 +16,9 @@ import pytest
 from test_pages import SCREENS, browser, page, visit  # noqa: F401  (fixtures)
 from test_serve import ROOT, start_server
 
+# every case on one xdist worker, so its module fixtures (a server, a built graph) are set up once
+pytestmark = pytest.mark.xdist_group("test_pages_followup")
+
 FIXTURES = Path(__file__).parent / "fixtures"
 STATE = "https://w3id.org/hrkg/id/state/"
 KNOWN = dt.date(2026, 2, 3)    # the UN Treaty Collection pages of the bundled ledger

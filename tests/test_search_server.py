@@ -15,6 +15,9 @@ import pytest
 from test_pages import browser, page, visit  # noqa: F401  (fixtures)
 from test_serve import ROOT, start_server
 
+# every case on one xdist worker, so its module fixtures (a server, a built graph) are set up once
+pytestmark = pytest.mark.xdist_group("test_search_server")
+
 FIXTURES = Path(__file__).parent / "fixtures"
 VNM_CAT_I = {"Accede to CAT in a timely manner.", "Consider acceding to CAT.", "Consider ratifying CAT.",
              "Consider ratifying the Optional Protocol to CAT as soon as possible."}

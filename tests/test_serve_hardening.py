@@ -18,6 +18,9 @@ from rdflib.namespace import VOID
 
 from test_serve import ROOT, SD, start_server
 
+# every case on one xdist worker, so its module fixtures (a server, a built graph) are set up once
+pytestmark = pytest.mark.xdist_group("test_serve_hardening")
+
 PUBLIC = "https://hrkg.example.org"
 MAX_ROWS, CACHE_BYTES = 50, 300_000
 EVIL = "https://w3id.org/hrkg/id/test/evil"
