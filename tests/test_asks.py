@@ -10,7 +10,7 @@ import pytest
 
 from hrkg.asks import ask_triples, asks, detect, protocol_codes, store_links
 
-# every case on one xdist worker, so its module fixtures (a server, a built graph) are set up once
+# every case on one xdist worker: its module fixtures are set up once, not once per worker
 pytestmark = pytest.mark.xdist_group("test_asks")
 
 FIXTURES = Path(__file__).parent / "fixtures" / "asks"

@@ -11,7 +11,7 @@ import pytest
 
 from test_serve import start_server
 
-# every case on one xdist worker, so its module fixtures (a server, a built graph) are set up once
+# every case on one xdist worker: its module fixtures are set up once, not once per worker
 pytestmark = pytest.mark.xdist_group("test_browser")
 
 CHROMIUM = os.environ.get("HRKG_CHROMIUM", "/usr/bin/chromium")

@@ -18,7 +18,7 @@ import pytest
 from hrkg import cli
 from hrkg.cli import build_parser, main
 
-# every case on one xdist worker, so its module fixtures (a server, a built graph) are set up once
+# every case on one xdist worker: its module fixtures are set up once, not once per worker
 pytestmark = pytest.mark.xdist_group("test_cli_failures")
 
 FIXTURES = Path(__file__).parent / "fixtures"

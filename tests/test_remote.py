@@ -23,7 +23,7 @@ from hrkg.importers.run import import_files
 from hrkg.load import GRAPH_BASE, INFERRED_GRAPH
 from hrkg.query import FORMATS, QueryCatalog, bind_parameters, python_value, run_sparql
 
-# every case on one xdist worker, so its module fixtures (a server, a built graph) are set up once
+# every case on one xdist worker: its module fixtures are set up once, not once per worker
 pytestmark = pytest.mark.xdist_group("test_remote")
 
 

@@ -15,7 +15,7 @@ import pytest
 from test_pages import browser, page, visit  # noqa: F401  (fixtures)
 from test_serve import ROOT, start_server
 
-# every case on one xdist worker, so its module fixtures (a server, a built graph) are set up once
+# every case on one xdist worker: its module fixtures are set up once, not once per worker
 pytestmark = pytest.mark.xdist_group("test_search_server")
 
 FIXTURES = Path(__file__).parent / "fixtures"
