@@ -36,9 +36,6 @@ from hrkg.shacl.engine import _written_forms, validate_graph, validate_store
 from hrkg.terms import to_ox
 from hrkg.shacl.shapes import TARGETS, load_shapes
 
-# every case on one xdist worker: its module fixtures are set up once, not once per worker
-pytestmark = pytest.mark.xdist_group("test_mutations")
-
 SHAPES = "https://w3id.org/hrkg/shapes#"
 ID = "https://w3id.org/hrkg/id/"
 PREFIXES = """

@@ -18,9 +18,6 @@ from hrkg.importers.run import import_files
 from hrkg.resources import bundle_dir
 from hrkg.store import build
 
-# every case on one xdist worker: its module fixtures are set up once, not once per worker
-pytestmark = pytest.mark.xdist_group("test_overlap")
-
 FIXTURES = Path(__file__).parent / "fixtures"
 RESTATED = FIXTURES / "overlap" / "restated.ttl"
 PAGES = Path(__file__).resolve().parent.parent / "sources" / "untc" / "2026-02-03"   # the source of record
