@@ -573,8 +573,10 @@ class DataStore:
             typed = self.typed.copy()
             typed.subtract(t[2] for t in removed if _typed(t[2]))
             typed.update(t[2] for t in added if _typed(t[2]))
-            if +typed != self.typed or shapes is not self.shapes or not incremental:
-                return self.keys(shapes, self.written_forms(typed))
+            same_literals = +typed == self.typed     # most breaks add or remove no typed literal
+            written = self.written if same_literals else self.written_forms(typed)
+            if not (same_literals and shapes is self.shapes and incremental):
+                return self.keys(shapes, written)
             changed = {t[1] for t in removed | added}
             again = [top for top in self.top if self.reads[top] is None or self.reads[top] & changed]
             kept = set().union(*(self.unbroken[top] for top in self.top if top not in again))
