@@ -242,7 +242,7 @@ def publish(kg, endpoint, *, graph_store=None, include_inferred=True, replace=Fa
 
 def _ntriples(store, graph, include_inferred):
     """N-Triples of one graph to upload. The local default graph holds the asserted and the derived
-    triples (build.merge_derived); without ``include_inferred`` the server's default graph gets the
+    triples (build._add_inferred); without ``include_inferred`` the server's default graph gets the
     asserted ones only (build.asserted_quads)."""
     if graph != ox.DefaultGraph() or include_inferred:
         return store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)

@@ -34,7 +34,7 @@ from .progress import Progress
 #    store would answer the follow-up queries with no asks at all
 # 4: ... and what followed each ask (build.record_followup: hrkg:reviewedOn, hrkg:actionAfterReview...),
 #    which the follow-up queries read instead of the treaty actions; a format-3 store has none
-# 5: the default graph also holds the derived triples (build.merge_derived), the one graph the
+# 5: the default graph also holds the derived triples (build._add_inferred), the one graph the
 #    queries read; a format-4 store would answer them without any inferred triple
 # 6: a treaty ask names its instrument with hrkg:askedInstrument, not hrkg:instrument (which the
 #    treaty actions carry: instrument-scoped queries stepped over the asks); a format-5 store has the old

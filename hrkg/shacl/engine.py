@@ -639,7 +639,7 @@ def _data_graphs(store, data_graphs):
     if data_graphs is None:
         named = list(store.named_graphs())
         graphs = sorted((g for g in named if g.value != str(INFERRED_GRAPH)), key=lambda g: g.value)
-        # a store hrkg built copies its inferred graph into the default one (build.merge_derived):
+        # a store hrkg built holds its inferred graph in the default one too (build._add_inferred):
         # its files are in the named graphs; another store's default graph is data
         hrkg_layout = ox.NamedNode(str(INFERRED_GRAPH)) in named
         if not hrkg_layout and next(iter(store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None) is not None:
