@@ -141,10 +141,8 @@ def ontology_graph():
 
 
 def shape_fixture_param(path):
-    """A tests/fixtures/shapes file as a test parameter. test_shapes.py and test_shacl_sparql.py
-    both validate each file with pyshacl (the slow reference); the shared xdist group puts their
-    cases for one file on one worker, so shape_fixture_pyshacl runs pyshacl on it once."""
-    return pytest.param(path, id=path.stem, marks=pytest.mark.xdist_group(f"shape-fixture-{path.stem}"))
+    """A tests/fixtures/shapes file as a test parameter (test_shapes.py, test_shacl_sparql.py)."""
+    return pytest.param(path, id=path.stem)
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,6 @@ import pytest
 
 from hrkg.asks import ask_triples, asks, detect, protocol_codes, store_links
 
-# every case on one xdist worker: its module fixtures are set up once, not once per worker
-pytestmark = pytest.mark.xdist_group("test_asks")
 
 FIXTURES = Path(__file__).parent / "fixtures" / "asks"
 

@@ -11,8 +11,6 @@ import pytest
 
 from test_serve import start_server
 
-# every case on one xdist worker: its module fixtures are set up once, not once per worker
-pytestmark = pytest.mark.xdist_group("test_browser")
 
 CHROMIUM = os.environ.get("HRKG_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

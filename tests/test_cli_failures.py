@@ -18,8 +18,6 @@ import pytest
 from hrkg import cli
 from hrkg.cli import build_parser, main
 
-# every case on one xdist worker: its module fixtures are set up once, not once per worker
-pytestmark = pytest.mark.xdist_group("test_cli_failures")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 VALID = FIXTURES / "shapes" / "valid.ttl"

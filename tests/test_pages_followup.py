@@ -16,8 +16,6 @@ import pytest
 from test_pages import SCREENS, browser, page, visit  # noqa: F401  (fixtures)
 from test_serve import ROOT, start_server
 
-# every case on one xdist worker: its module fixtures are set up once, not once per worker
-pytestmark = pytest.mark.xdist_group("test_pages_followup")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 STATE = "https://w3id.org/hrkg/id/state/"

@@ -23,9 +23,6 @@ from hrkg.importers.run import import_files
 from hrkg.load import GRAPH_BASE, INFERRED_GRAPH
 from hrkg.query import FORMATS, QueryCatalog, bind_parameters, python_value, run_sparql
 
-# every case on one xdist worker: its module fixtures are set up once, not once per worker
-pytestmark = pytest.mark.xdist_group("test_remote")
-
 
 def _oxigraph_command():
     found = shutil.which("oxigraph") or shutil.which("oxigraph", path=str(Path(sys.executable).parent))

@@ -15,8 +15,6 @@ import pytest
 from test_pages import browser, page, visit  # noqa: F401  (fixtures)
 from test_serve import ROOT, start_server
 
-# every case on one xdist worker: its module fixtures are set up once, not once per worker
-pytestmark = pytest.mark.xdist_group("test_search_server")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 VNM_CAT_I = {"Accede to CAT in a timely manner.", "Consider acceding to CAT.", "Consider ratifying CAT.",

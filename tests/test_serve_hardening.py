@@ -18,8 +18,6 @@ from rdflib.namespace import VOID
 
 from test_serve import ROOT, SD, start_server
 
-# every case on one xdist worker: its module fixtures are set up once, not once per worker
-pytestmark = pytest.mark.xdist_group("test_serve_hardening")
 
 PUBLIC = "https://hrkg.example.org"
 MAX_ROWS, CACHE_BYTES = 50, 300_000

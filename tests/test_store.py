@@ -348,7 +348,6 @@ def with_withdrawals(tmp_path_factory):
             KnowledgeGraph.open_store(location, build_if_needed=False))
 
 
-@pytest.mark.xdist_group("store-withdrawals")   # its cases on one worker: one build of the fixture
 @pytest.mark.parametrize("as_of, op1, cat", [
     ("2002-01-01", "signatory", "none"),
     ("2004-01-01", "party", "none"),
