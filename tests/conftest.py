@@ -41,6 +41,30 @@ def copy_bundled_store(bundled_store_template):
     return copy
 
 
+@pytest.fixture(scope="session")
+def shared_build(tmp_path_factory):
+    """shared_build(name, make_inputs, location): make ``location`` a store folder holding the
+    bundled data plus the files ``make_inputs(folder)`` writes into ``folder`` and returns, as
+    ``build(files, location)`` makes it. Built once per test run under ``name``, whichever xdist
+    worker asks first (the others wait on a lock; a module's cases run on both workers), and
+    copied; the inputs stay where the build read them, so the copies are never out of date."""
+    import fcntl
+    from hrkg.store import build, current_build
+    root = _shared_temp(tmp_path_factory) / "shared-builds"
+    root.mkdir(exist_ok=True)
+
+    def make(name, make_inputs, location):
+        folder = root / name
+        with open(root / f"{name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if current_build(folder / "store") is None:
+                folder.mkdir(exist_ok=True)
+                build(make_inputs(folder), folder / "store")
+        shutil.copytree(folder / "store", location, symlinks=True)
+        return location
+    return make
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _cache_dir(tmp_path_factory, copy_bundled_store):
     """hrkg's cache folder in a temporary folder, so tests never read a stale cache or store from

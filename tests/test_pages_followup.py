@@ -6,15 +6,13 @@ DPR Korea): per instrument and ask, the cycles that asked with the responses, an
 "none yet" only where a complete record says so, "unknown" where the graph has none; an honest line
 for a state without recommendations. Built in-process, served by `hrkg serve`, seen in Chromium."""
 import datetime as dt
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
 from test_pages import SCREENS, browser, page, visit  # noqa: F401  (fixtures)
-from test_serve import ROOT, start_server
+from test_serve import start_server
 
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -23,16 +21,16 @@ KNOWN = dt.date(2026, 2, 3)    # the UN Treaty Collection pages of the bundled l
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def served(tmp_path_factory, shared_build):
     from hrkg.importers.run import import_files
-    folder = tmp_path_factory.mktemp("followup-pages")
-    files = [folder / "excerpt.nt", folder / "vnm-iii.nt", folder / "followup.nt"]
-    import_files("upr", [FIXTURES / "asks" / "upr-excerpt.csv"], files[0])
-    import_files("upr", [FIXTURES / "import" / "upr-latin1-cr.csv"], files[1])
-    import_files("upr", [FIXTURES / "web-followup" / "upr-followup.csv"], files[2])
-    store = folder / "store"
-    subprocess.run([sys.executable, "-m", "hrkg", "build", *map(str, files), "--store", str(store), "-q"],
-                   cwd=ROOT, check=True, capture_output=True)
+
+    def inputs(folder):
+        files = [folder / "excerpt.nt", folder / "vnm-iii.nt", folder / "followup.nt"]
+        import_files("upr", [FIXTURES / "asks" / "upr-excerpt.csv"], files[0])
+        import_files("upr", [FIXTURES / "import" / "upr-latin1-cr.csv"], files[1])
+        import_files("upr", [FIXTURES / "web-followup" / "upr-followup.csv"], files[2])
+        return files
+    store = shared_build("followup-pages", inputs, tmp_path_factory.mktemp("followup-pages") / "store")
     with start_server(store) as (base, _):
         yield base, store
 

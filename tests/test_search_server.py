@@ -5,15 +5,13 @@ the index built at start beside the store and read by the workers, HTML, JSON an
 negotiation, the filters as query parameters, 400s naming the bad parameter, the stated limit."""
 import csv
 import io
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
 from test_pages import browser, page, visit  # noqa: F401  (fixtures)
-from test_serve import ROOT, start_server
+from test_serve import start_server
 
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -22,14 +20,15 @@ VNM_CAT_I = {"Accede to CAT in a timely manner.", "Consider acceding to CAT.", "
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def served(tmp_path_factory, shared_build):
     from hrkg.importers.run import import_files
+
+    def inputs(folder):
+        import_files("upr", [FIXTURES / "asks" / "upr-excerpt.csv"], folder / "excerpt.nt")
+        import_files("upr", [FIXTURES / "import" / "upr-latin1-cr.csv"], folder / "upr.nt")
+        return [folder / "excerpt.nt", folder / "upr.nt"]
     folder = tmp_path_factory.mktemp("search-server")
-    import_files("upr", [FIXTURES / "asks" / "upr-excerpt.csv"], folder / "excerpt.nt")
-    import_files("upr", [FIXTURES / "import" / "upr-latin1-cr.csv"], folder / "upr.nt")
-    store = folder / "store"
-    subprocess.run([sys.executable, "-m", "hrkg", "build", str(folder / "excerpt.nt"), str(folder / "upr.nt"),
-                    "--store", str(store), "-q"], cwd=ROOT, check=True, capture_output=True)
+    store = shared_build("search-server", inputs, folder / "store")
     with start_server(store, "--max-rows", "500") as (base, proc):
         yield base, store, folder
 

@@ -34,15 +34,13 @@ HOSTILE = f"""
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory):
+def url(tmp_path_factory, shared_build):
     """One server for the module: a store built with a hostile data file, small limits, a public
     URL and a small response cache."""
-    folder = tmp_path_factory.mktemp("hardening")
-    (folder / "hostile.ttl").write_text(HOSTILE, encoding="utf-8")
-    store = folder / "store"
-    built = subprocess.run([sys.executable, "-m", "hrkg", "build", "-q", "--store", str(store),
-                            str(folder / "hostile.ttl")], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert built.returncode == 0, built.stderr
+    def inputs(folder):
+        (folder / "hostile.ttl").write_text(HOSTILE, encoding="utf-8")
+        return [folder / "hostile.ttl"]
+    store = shared_build("hardening", inputs, tmp_path_factory.mktemp("hardening") / "store")
     with start_server(store, "--timeout", "20", "--max-rows", str(MAX_ROWS), "--public-url", PUBLIC + "/",
                       "--response-cache-bytes", str(CACHE_BYTES)) as (base, proc):
         yield base

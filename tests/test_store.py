@@ -339,11 +339,10 @@ WITHDRAWALS = Path(__file__).parent / "fixtures" / "withdrawals.ttl"
 
 
 @pytest.fixture(scope="module")
-def with_withdrawals(tmp_path_factory):
+def with_withdrawals(tmp_path_factory, shared_build):
     """The bundled data plus a synthetic state (XWD) that withdraws from two instruments, in memory
     and as a store."""
-    location = tmp_path_factory.mktemp("withdrawals")
-    build([WITHDRAWALS], location)
+    location = shared_build("withdrawals", lambda folder: [WITHDRAWALS], tmp_path_factory.mktemp("withdrawals") / "store")
     return (KnowledgeGraph.open([WITHDRAWALS]),
             KnowledgeGraph.open_store(location, build_if_needed=False))
 
