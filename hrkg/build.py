@@ -137,9 +137,9 @@ def record_followup(store):
     about it that does not depend on a date (asks.FOLLOWUP: the review's date, the first asked
     action after it, the action already taken before it, whether the graph holds a complete record
     of the instrument); returns how many rows. Runs after inference, so the rules read the triples
-    the stored queries read (the default graph, which holds the derived triples too); the queries apply as_of
-    to these facts (recommendation-followup, followup-summary, followup-threads), so the rules live
-    here, once.
+    the stored queries read (the default graph, which holds the derived triples too); the queries
+    apply as_of to these facts (recommendation-followup, followup-summary, followup-threads), so
+    the rules live here, once.
     A query reads them back with a few lookups per row instead of joining every action of the
     state and instrument (latencies before and after: README, Following up treaty recommendations)."""
     from .asks import FOLLOWUP_PROPERTIES, HRKG as ASKS_HRKG, followup_triples

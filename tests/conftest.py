@@ -171,7 +171,8 @@ def shape_fixture_param(path):
 
 @pytest.fixture(scope="session")
 def shape_fixture_pyshacl(ontology_graph, shapes_graph):
-    """fixture path -> pyshacl's ValidationReport on the ontology plus that file, computed once."""
+    """fixture path -> pyshacl's ValidationReport on the ontology plus that file, computed once
+    per test process (test_shapes.py and test_shacl_sparql.py both read it)."""
     from rdflib import Graph
     from hrkg.load import parse_file
     from hrkg.shacl.reference import validate

@@ -138,7 +138,7 @@ EXPECT = re.compile(r"^#\s*expect:\s*hrkgsh:(\S+)\s+(Violation|Warning)\s*$", re
 
 @pytest.mark.parametrize("fixture", [shape_fixture_param(p) for p in SHAPE_FIXTURES])
 def test_shape_fixture_same_as_pyshacl(fixture, ontology, shapes, shape_fixture_pyshacl):
-    """pyshacl's report on the ontology plus the fixture is computed once a session
+    """pyshacl's report on the ontology plus the fixture is computed once per test process
     (conftest.shape_fixture_pyshacl; test_shapes.py reads the same)."""
     data = parse_file(fixture)
     report, compiled = check_both_ways({ONTOLOGY_GRAPH: ontology, DATA_GRAPH: data}, shapes, fixture.name,

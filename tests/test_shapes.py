@@ -31,8 +31,8 @@ def shapes(shapes_graph):
 
 
 def check(shape_fixture_pyshacl, fixture):
-    """pyshacl's results on the ontology plus ``fixture`` (conftest.py: once a session, shared
-    with test_shacl_sparql.py, which checks the compiled validator gives the same)."""
+    """pyshacl's results on the ontology plus ``fixture`` (conftest.py: once per test process,
+    shared with test_shacl_sparql.py, which checks the compiled validator gives the same)."""
     report = shape_fixture_pyshacl(fixture)
     return {(r.shape, r.severity) for r in report.results}
 
