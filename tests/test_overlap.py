@@ -16,7 +16,6 @@ import pytest
 from hrkg import KnowledgeGraph
 from hrkg.importers.run import import_files
 from hrkg.resources import bundle_dir
-from hrkg.store import build
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RESTATED = FIXTURES / "overlap" / "restated.ttl"
@@ -49,9 +48,9 @@ def restated(overlap_kg):
 
 
 @pytest.fixture(scope="module")
-def restated_store(tmp_path_factory):
-    location = tmp_path_factory.mktemp("overlap-store")
-    build([RESTATED], location)
+def restated_store(tmp_path_factory, shared_build):
+    location = shared_build("overlap-restated", lambda folder: [RESTATED],
+                            tmp_path_factory.mktemp("overlap-store") / "store")
     return KnowledgeGraph.open_store(location, build_if_needed=False)
 
 
