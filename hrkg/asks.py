@@ -670,14 +670,13 @@ FOLLOWUP_PROPERTIES = {"_state": "stateUnderReview", "reviewed": "reviewedOn", "
                        "complete": "completeRecord"}
 
 
-def followup_triples(store, default_graph=None):
+def followup_triples(store):
     """The follow-up facts of every (recommendation, instrument) row (FOLLOWUP above) as pyoxigraph
-    Triples on the row's TreatyAsk, read over ``default_graph`` (a list of graphs; build.fill
-    passes query.query_graphs())."""
+    Triples on the row's TreatyAsk, read from the store's default graph (build.record_followup: it
+    holds the asserted and the derived triples)."""
     import pyoxigraph as ox
     p = {var: ox.NamedNode(HRKG + name) for var, name in FOLLOWUP_PROPERTIES.items()}
-    options = {"default_graph": default_graph} if default_graph is not None else {}
-    for row in store.query(FOLLOWUP, **options):
+    for row in store.query(FOLLOWUP):
         node = row["node"]
         reviewed = row["reviewed"]
         for var, prop in p.items():

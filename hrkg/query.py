@@ -383,7 +383,8 @@ def _safe_n3(term):
 def query_graphs():
     """What a query's default graph is on a store build.fill made: the store's default graph,
     which holds every asserted triple once (one value per single-valued fact) and every derived
-    one (build._add_inferred writes it to both graphs), so no triple is seen twice and one graph answers fast."""
+    one (build._add_inferred writes it to both graphs), so no triple is seen twice and one graph
+    answers fast."""
     import pyoxigraph as ox
     return [ox.DefaultGraph()]
 
