@@ -15,39 +15,13 @@ def _shared_temp(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def bundled_store_template(tmp_path_factory):
-    """A store folder holding a build of the bundled data, as ``build(None, folder)`` leaves it;
-    built once per test run, whichever worker asks first (the others wait on a lock). Never
-    opened: tests get copies (copy_bundled_store), so none can change or hold it."""
-    import fcntl
-    from hrkg.store import build, current_build
-    root = _shared_temp(tmp_path_factory)
-    template = root / "bundled-store-template"
-    with open(root / "bundled-store-template.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if current_build(template) is None:
-            build(None, template)
-    return template
-
-
-@pytest.fixture(scope="session")
-def copy_bundled_store(bundled_store_template):
-    """copy(location): make ``location`` a store folder with the bundled data built in, exactly
-    what ``build(None, location)`` makes there (a build folder, the ``current`` link, the empty
-    build lock), in a fraction of a second instead of a build's five or more."""
-    def copy(location):
-        shutil.copytree(bundled_store_template, location, symlinks=True)
-        return location
-    return copy
-
-
-@pytest.fixture(scope="session")
 def shared_build(tmp_path_factory):
     """shared_build(name, make_inputs, location): make ``location`` a store folder holding the
     bundled data plus the files ``make_inputs(folder)`` writes into ``folder`` and returns, as
     ``build(files, location)`` makes it. Built once per test run under ``name``, whichever xdist
     worker asks first (the others wait on a lock; a module's cases run on both workers), and
-    copied; the inputs stay where the build read them, so the copies are never out of date."""
+    copied: the build itself is never opened, so no test can change or hold it, and its inputs
+    stay where it read them, so the copies are never out of date."""
     import fcntl
     from hrkg.store import build, current_build
     root = _shared_temp(tmp_path_factory) / "shared-builds"
@@ -63,6 +37,14 @@ def shared_build(tmp_path_factory):
         shutil.copytree(folder / "store", location, symlinks=True)
         return location
     return make
+
+
+@pytest.fixture(scope="session")
+def copy_bundled_store(shared_build):
+    """copy(location): make ``location`` a store folder with the bundled data built in, exactly
+    what ``build(None, location)`` makes there (a build folder, the ``current`` link, the empty
+    build lock), in a fraction of a second instead of a build's five or more."""
+    return lambda location: shared_build("bundled", lambda folder: [], location)
 
 
 @pytest.fixture(scope="session", autouse=True)
