@@ -84,7 +84,7 @@ def test_inline_bindings_reach_sub_selects_and_skip_comments():
     assert bound.startswith("# WHERE { in a comment\n")
 
 
-def test_build_is_skipped_when_inputs_are_unchanged_and_redone_when_one_changes(tmp_path):
+def test_build_is_skipped_when_inputs_are_unchanged_and_redone_when_one_changes(tmp_path, bundle_without_ledger):
     extra = tmp_path / "extra.ttl"
     extra.write_text(EXTRA.format(n=1), encoding="utf-8")
     location = tmp_path / "store"
@@ -99,7 +99,7 @@ def test_build_is_skipped_when_inputs_are_unchanged_and_redone_when_one_changes(
     assert kg.codes.resolve("state", "test spelling 2") == STATE.VNM
 
 
-def test_a_read_command_never_rebuilds_a_store_with_added_inputs_on_its_own(tmp_path, capsys):
+def test_a_read_command_never_rebuilds_a_store_with_added_inputs_on_its_own(tmp_path, capsys, bundle_without_ledger):
     """Rebuilding a store with imported files can take minutes: a query answers from the store as
     built and says what is stale and how to rebuild; --rebuild (rebuild=True) rebuilds."""
     extra = tmp_path / "extra.ttl"
@@ -120,7 +120,7 @@ def test_a_read_command_never_rebuilds_a_store_with_added_inputs_on_its_own(tmp_
     assert kg.codes.resolve("state", "Test spelling 3") == STATE.VNM
 
 
-def test_a_missing_added_input_leaves_the_store_answering(tmp_path, capsys):
+def test_a_missing_added_input_leaves_the_store_answering(tmp_path, capsys, bundle_without_ledger):
     extra = tmp_path / "extra.ttl"
     extra.write_text(EXTRA.format(n=5), encoding="utf-8")
     location = tmp_path / "store"
@@ -132,23 +132,20 @@ def test_a_missing_added_input_leaves_the_store_answering(tmp_path, capsys):
     assert str(rows["CAT"]["consented"]) == "2015-02-05"
 
 
-def test_a_store_built_from_another_copy_of_the_bundled_data_is_rebuilt(tmp_path, monkeypatch, copy_bundled_store):
+def test_a_store_built_from_another_copy_of_the_bundled_data_is_rebuilt(
+        tmp_path, monkeypatch, copy_bundled_store, _bundle_without_ledger):
     """Two checkouts (or a checkout and an installed copy) share the default store folder. A store
     built from one must not answer for the other, whose data may differ: here the other copy
-    dates Viet Nam's CAT signature a day later, and its first query must see that."""
-    from hrkg import load as load_mod, resources
+    (without the UNTC ledger, so the rebuild is quick) dates Viet Nam's CAT signature a day later
+    in its curated file, and its first query must see that."""
+    from conftest import use_bundle
     location = copy_bundled_store(tmp_path / "store")   # what build(None, location) makes
-    original = resources.bundle_dir
     other = tmp_path / "other-checkout"
-    for kind in ("ontology", "data"):
-        shutil.copytree(original(kind), other / kind)
-    for name in ("vnm.ttl", "untc-2026-02-03.ttl"):   # the curated file and the UNTC ledger both state it
-        f = other / "data" / "treaties" / name
-        f.write_text(f.read_text(encoding="utf-8").replace('"2013-11-07"^^xsd:date', '"2013-11-08"^^xsd:date'),
-                     encoding="utf-8")
-    moved = lambda kind: other / kind if kind in ("ontology", "data") else original(kind)
-    monkeypatch.setattr(resources, "bundle_dir", moved)
-    monkeypatch.setattr(load_mod, "bundle_dir", moved)
+    shutil.copytree(_bundle_without_ledger, other)
+    f = other / "data" / "treaties" / "vnm.ttl"
+    f.write_text(f.read_text(encoding="utf-8").replace('"2013-11-07"^^xsd:date', '"2013-11-08"^^xsd:date'),
+                 encoding="utf-8")
+    use_bundle(monkeypatch, other)
     messages = []
     kg = KnowledgeGraph.open_store(location, progress=messages.append)
     assert any("the bundled data changed since the store was built" in m and "rebuilding" in m
@@ -163,23 +160,21 @@ def test_a_store_built_from_another_copy_of_the_bundled_data_is_rebuilt(tmp_path
 
 def test_the_same_bundle_installed_in_two_places_is_the_same_store(tmp_path, monkeypatch, copy_bundled_store):
     """The store is keyed by content: another copy of the same bundled files opens it as it is."""
-    from hrkg import load as load_mod, resources
+    from conftest import use_bundle
+    from hrkg.resources import bundle_dir
     location = copy_bundled_store(tmp_path / "store")   # what build(None, location) makes
     before = current_build(location)
-    original = resources.bundle_dir
     other = tmp_path / "another-install"
     for kind in ("ontology", "data"):
-        shutil.copytree(original(kind), other / kind)
-    moved = lambda kind: other / kind if kind in ("ontology", "data") else original(kind)
-    monkeypatch.setattr(resources, "bundle_dir", moved)
-    monkeypatch.setattr(load_mod, "bundle_dir", moved)
+        shutil.copytree(bundle_dir(kind), other / kind)
+    use_bundle(monkeypatch, other)
     messages = []
     KnowledgeGraph.open_store(location, progress=messages.append)
     assert not any("rebuilding" in m for m in messages) and current_build(location) == before
     assert not build(None, location)["built"]
 
 
-def test_a_store_of_another_format_with_added_inputs_asks_for_a_rebuild(tmp_path):
+def test_a_store_of_another_format_with_added_inputs_asks_for_a_rebuild(tmp_path, bundle_without_ledger):
     extra = tmp_path / "extra.ttl"
     extra.write_text(EXTRA.format(n=4), encoding="utf-8")
     location = tmp_path / "store"
@@ -242,7 +237,7 @@ def test_a_build_killed_with_sigkill_leaves_the_previous_store_answering(tmp_pat
     assert not list(location.glob(".tmp-*"))
 
 
-def test_cli_build_reports_and_is_idempotent(tmp_path, capsys):
+def test_cli_build_reports_and_is_idempotent(tmp_path, capsys, bundle_without_ledger):
     from hrkg.cli import main
     assert main(["build", "--store", str(tmp_path / "s"), "--quiet"]) == 0
     out = capsys.readouterr().out
@@ -295,7 +290,7 @@ def test_validate_reads_the_store_and_agrees_with_pyshacl(tmp_path, capsys):
     assert "2013-11-31" in out and "VNM-CAT-signature" in out
 
 
-def test_materialised_review_counts_equal_the_raw_aggregate(tmp_path):
+def test_materialised_review_counts_equal_the_raw_aggregate(tmp_path, bundle_without_ledger):
     """hrkg:recommendationsInGraph / supportedInGraph / notedInGraph, which the build materialises
     so world-wide queries need not count 200,000 recommendations, equal a count done here in
     Python over the store's own triples, and the totals the generator wrote for each review."""
@@ -391,12 +386,15 @@ def test_two_builds_at_once_both_succeed_and_leave_one_good_store(tmp_path):
         == "2015-02-05"
 
 
-def test_a_build_never_deletes_a_store_a_reader_has_open(tmp_path, copy_bundled_store):
+def test_a_build_never_deletes_a_store_a_reader_has_open(tmp_path, copy_bundled_store, _bundle_without_ledger):
+    from conftest import use_bundle
     location = copy_bundled_store(tmp_path / "store")   # what build(None, location) makes
     reader = KnowledgeGraph.open_store(location, build_if_needed=False)
     held = current_build(location)
-    for _ in range(2):   # each forced build once removed all but the last two: the second removed it
-        build(None, location, force=True)
+    with pytest.MonkeyPatch.context() as mp:   # smaller builds, same swaps and removals
+        use_bundle(mp, _bundle_without_ledger)
+        for _ in range(2):   # each forced build once removed all but the last two: the second removed it
+            build(None, location, force=True)
     assert held.is_dir() and current_build(location) != held
     rows = {r["instrument"]: r for r in reader.query("treaty-status", {"state": "VNM"}).as_dicts()}
     assert str(rows["CAT"]["consented"]) == "2015-02-05"
