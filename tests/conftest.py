@@ -185,21 +185,37 @@ def shape_fixture_param(path):
 
 
 @pytest.fixture(scope="session")
-def shape_fixture_pyshacl(ontology_graph, shapes_graph):
+def shape_fixture_pyshacl(ontology_graph, shapes_graph, tmp_path_factory):
     """fixture path -> pyshacl's ValidationReport on the ontology plus that file, computed once
-    per test process (test_shapes.py and test_shacl_sparql.py both read it)."""
+    per test run (test_shapes.py and test_shacl_sparql.py both read it, on either xdist worker):
+    the first worker to ask computes it under a lock and pickles it into the run's shared temp
+    folder, the other reads it there."""
+    import fcntl
+    import pickle
     from rdflib import Graph
     from hrkg.load import parse_file
     from hrkg.shacl.reference import validate
+    folder = _shared_temp(tmp_path_factory) / "pyshacl-reports"
+    folder.mkdir(exist_ok=True)
     reports = {}
+
+    def compute(fixture):
+        data = Graph()
+        for t in ontology_graph:
+            data.add(t)
+        parse_file(fixture, data)
+        return validate(data, shapes_graph)
 
     def report(fixture):
         if fixture not in reports:
-            data = Graph()
-            for t in ontology_graph:
-                data.add(t)
-            parse_file(fixture, data)
-            reports[fixture] = validate(data, shapes_graph)
+            path = folder / f"{fixture.stem}.pickle"
+            with open(folder / f"{fixture.stem}.lock", "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                if path.exists():
+                    reports[fixture] = pickle.loads(path.read_bytes())
+                else:
+                    reports[fixture] = compute(fixture)
+                    path.write_bytes(pickle.dumps(reports[fixture]))
         return reports[fixture]
     return report
 
