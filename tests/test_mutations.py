@@ -34,7 +34,7 @@ from conftest import in_ledger_sample, is_ledger_graph
 from hrkg.load import parse_file
 from hrkg.shacl.engine import _written_forms, validate_graph, validate_store
 from hrkg.terms import to_ox
-from hrkg.shacl.shapes import TARGETS, load_shapes
+from hrkg.shacl.shapes import TARGETS, _compiled, load_shapes
 
 SHAPES = "https://w3id.org/hrkg/shapes#"
 ID = "https://w3id.org/hrkg/id/"
@@ -530,11 +530,12 @@ class DataStore:
 
     Only the shapes a break can affect are evaluated again: a shape's queries read the data only
     through the IRIs its description names (its paths, classes, target properties, those of the
-    shapes it uses) and rdf:type / rdfs:subClassOf, so a break that changes triples of none of
-    those predicates leaves its results as they were on the real data. Shapes with SPARQL (which
-    may read any predicate) always run again, and so does every shape when a break changes how
-    literals are written or the shapes are not the real ones. test_incremental_results_equal_a_
-    full_validation checks this against full validations."""
+    shapes it uses, its SPARQL queries) and rdf:type / rdfs:subClassOf, so a break that changes
+    triples of none of those predicates leaves its results as they were on the real data. Shapes
+    whose SPARQL may read any predicate always run again, and so does every shape when a break
+    changes which literals are reported in another written form than the stored one, or the
+    shapes are not the real ones. test_incremental_results_equal_a_full_validation checks this
+    against full validations."""
 
     def __init__(self, data, shapes):
         self.data, self.shapes, self.bnodes, self.store = data, shapes, {}, ox.Store()
@@ -575,7 +576,7 @@ class DataStore:
             typed.update(t[2] for t in added if _typed(t[2]))
             same_literals = +typed == self.typed     # most breaks add or remove no typed literal
             written = self.written if same_literals else self.written_forms(typed)
-            if not (same_literals and shapes is self.shapes and incremental):
+            if not (written == self.written and shapes is self.shapes and incremental):
                 return self.keys(shapes, written)
             changed = {t[1] for t in removed | added}
             again = [top for top in self.top if self.reads[top] is None or self.reads[top] & changed]
@@ -600,8 +601,9 @@ class DataStore:
 
 def reads(shapes, shape):
     """The IRIs a shape's description names, through every node below it (lists, paths, the
-    shapes it uses): a superset of the predicates its queries read, with rdf:type and
-    rdfs:subClassOf (targets, sh:class); None for a shape with SPARQL, which may read anything."""
+    shapes it uses, its SPARQL queries): a superset of the predicates its queries read, with
+    rdf:type and rdfs:subClassOf (targets, sh:class); None when a SPARQL query may read any
+    predicate (a triple pattern with a variable predicate, a negated property path)."""
     found, seen, todo = {RDF.type, RDFS.subClassOf}, set(), [shape]
     while todo:
         node = todo.pop()
@@ -609,12 +611,39 @@ def reads(shapes, shape):
             continue
         seen.add(node)
         for p, o in shapes.predicate_objects(node):
-            if p in (SH.sparql, SH.target, SH.select, SH.ask):
-                return None
+            if p in (SH.select, SH.ask):
+                named = query_reads(str(o), _compiled(shapes).prefixes(node))
+                if named is None:
+                    return None
+                found |= named
             if isinstance(o, URIRef):
                 found.add(o)
             if isinstance(o, (URIRef, BNode)) and (o, None, None) in shapes:
                 todo.append(o)
+    return found
+
+
+def query_reads(text, prefixes):
+    """Every IRI a SPARQL query names (as rdflib parses it), a superset of the predicates it
+    matches; None when it also matches triples of predicates it does not name."""
+    from rdflib.paths import NegatedPath, Path as PropertyPath
+    from rdflib.plugins.sparql import prepareQuery
+    from rdflib.term import Variable
+    found, todo = set(), [prepareQuery(text, initNs=prefixes).algebra]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, URIRef):
+            found.add(node)
+        elif isinstance(node, NegatedPath):
+            return None
+        elif isinstance(node, PropertyPath):
+            todo.extend(vars(node).values())
+        elif isinstance(node, tuple) and len(node) == 3 and isinstance(node[1], Variable):
+            return None     # a triple pattern ?s ?p ?o
+        elif isinstance(node, dict):
+            todo.extend(node.values())
+        elif isinstance(node, (list, tuple, set)):
+            todo.extend(node)
     return found
 
 
