@@ -80,6 +80,31 @@ def bundle_without_ledger(monkeypatch, _bundle_without_ledger):
     return _bundle_without_ledger
 
 
+@pytest.fixture(scope="session")
+def _bundle_with_ledger_sample(tmp_path_factory):
+    """A copy of the bundled ontology and data whose UN Treaty Collection ledger file (same name,
+    so the same graph name) keeps only the ledger sample (in_ledger_sample) and the whole records
+    of the first five resources whose literals hold each character an RDF syntax has to escape or
+    encode: 1,570 of its 41,900 triples. For tests that read every triple of an export back."""
+    import pyoxigraph as ox
+    from hrkg.resources import bundle_dir
+    folder = tmp_path_factory.mktemp("bundle-with-ledger-sample")
+    for kind in ("ontology", "data"):
+        shutil.copytree(bundle_dir(kind), folder / kind)
+    ledger, = [f for f in (folder / "data").rglob("*.ttl")
+               if is_ledger_graph("/graph/data/" + f.relative_to(folder / "data").as_posix())]
+    quads = list(ox.parse(path=str(ledger), format=ox.RdfFormat.TURTLE))
+    keep = {q.subject for q in quads if in_ledger_sample(q.subject.value)}
+    for char in '"\\\n\r\t<>&\'':
+        holders = sorted({q.subject.value for q in quads if isinstance(q.object, ox.Literal) and char in q.object.value})
+        keep |= {ox.NamedNode(iri) for iri in holders[:5]}
+    non_ascii = sorted({q.subject.value for q in quads if isinstance(q.object, ox.Literal)
+                        and any(ord(c) > 127 for c in q.object.value)})
+    keep |= {ox.NamedNode(iri) for iri in non_ascii[:5]}
+    ledger.write_bytes(ox.serialize([q for q in quads if q.subject in keep], format=ox.RdfFormat.N_TRIPLES))
+    return folder
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _cache_dir(tmp_path_factory, copy_bundled_store):
     """hrkg's cache folder in a temporary folder, so tests never read a stale cache or store from
