@@ -160,13 +160,11 @@ def test_a_store_built_from_another_copy_of_the_bundled_data_is_rebuilt(
 
 def test_the_same_bundle_installed_in_two_places_is_the_same_store(tmp_path, monkeypatch, copy_bundled_store):
     """The store is keyed by content: another copy of the same bundled files opens it as it is."""
-    from conftest import use_bundle
-    from hrkg.resources import bundle_dir
+    from conftest import copy_bundle, use_bundle
     location = copy_bundled_store(tmp_path / "store")   # what build(None, location) makes
     before = current_build(location)
     other = tmp_path / "another-install"
-    for kind in ("ontology", "data"):
-        shutil.copytree(bundle_dir(kind), other / kind)
+    copy_bundle(other)
     use_bundle(monkeypatch, other)
     messages = []
     KnowledgeGraph.open_store(location, progress=messages.append)
