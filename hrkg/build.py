@@ -46,7 +46,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph
 
 from .errors import LoadError
-from .infer import STATISTICS, instance_rules, is_noise, never_noise, schema_closure
+from .infer import STATISTICS, Rule, instance_rules, is_noise, never_noise, schema_closure
 from .load import DISCREPANCY_GRAPH, INFERRED_GRAPH, graph_name, parse_file, rdf_format
 from .namespaces import PREFIXES
 from .progress import Progress
@@ -291,16 +291,14 @@ def materialise(store, files, progress):
     total, round_no = len(schema), 0
 
     def apply(rules, label):
-        added = 0
-        for name, rule in rules:
-            t0 = time.monotonic()
-            new = [(t.subject, t.predicate, t.object)
-                   for t in store.query(rule, prefixes=PREFIX_MAP)
-                   if not _is_noise(t)]
-            _add_inferred(store, new, target)
-            added += len(new)
-            if new:
-                progress(f"inference {label}: {name}: +{len(new):,} ({time.monotonic() - t0:.1f} s)")
+        """Run ``rules`` in order, each seeing what the previous ones added; returns how many
+        triples they added."""
+        t0, before = time.monotonic(), count(store, target)
+        for rule in rules:
+            _apply_rule(store, rule, target)
+        added = count(store, target) - before
+        if added:
+            progress(f"inference {label}: +{added:,} ({time.monotonic() - t0:.1f} s)")
         return added
 
     while True:   # property rules feed each other (inverse of a chain of an inverse...)
@@ -310,9 +308,26 @@ def materialise(store, files, progress):
         if not added:
             break
     total += apply(type_rules, "types")   # types feed no property rule, so one pass
-    total += apply(list(STATISTICS.items()), "statistics")
+    total += apply(list(STATISTICS.values()), "statistics")
     progress(f"inference: {total:,} triples ({round_no} round(s) of property rules, then types)")
     return count(store, target)
+
+
+def _apply_rule(store, rule, target):
+    """Add what ``rule`` (an infer.Rule, or a CONSTRUCT query) derives to ``target`` and to the
+    default graph, noise left out. A rule whose every triple is_noise would keep, but for blank
+    nodes, runs as one SPARQL update inside the store (the inferred triples never become Python
+    objects: a fill of the bundled data infers in 0.75 s instead of 1.2 s); any other runs as a
+    CONSTRUCT whose triples _is_noise checks one by one."""
+    fixed_object = rule.object[1:-1] if isinstance(rule, Rule) and rule.object[0] == "<" else None
+    if isinstance(rule, Rule) and never_noise(str(rule.predicate), fixed_object):
+        keep = f"isIRI({rule.subject})" + (f" && !isBlank({rule.object})" if rule.object[0] == "?" else "")
+        store.update(f"INSERT {{ GRAPH <{target.value}> {{ {rule.template} }} {rule.template} }} "
+                     f"WHERE {{ {rule.where} FILTER({keep}) }}", prefixes=PREFIX_MAP)
+        return
+    query = rule.construct if isinstance(rule, Rule) else rule
+    _add_inferred(store, [(t.subject, t.predicate, t.object) for t in store.query(query, prefixes=PREFIX_MAP)
+                          if not _is_noise(t)], target)
 
 
 @functools.lru_cache(maxsize=4)

@@ -1,4 +1,6 @@
 """Step 2: OWL RL inference with owlrl, keeping inferred triples apart and free of noise."""
+from typing import NamedTuple
+
 import owlrl
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib import term as rdflib_term
@@ -86,14 +88,32 @@ def infer(asserted):
 _TRIVIAL_CLASSES = {OWL.Thing, RDFS.Resource}
 
 
+class Rule(NamedTuple):
+    """One instance rule: it adds ``subject predicate object`` (``subject`` a variable such as
+    "?s", ``predicate`` an IRI, ``object`` a variable or an IRI, both in SPARQL syntax) for each
+    solution of ``where``, which already leaves out what the graph holds."""
+    name: str
+    subject: str
+    predicate: URIRef
+    object: str
+    where: str
+
+    @property
+    def template(self):
+        return f"{self.subject} {self.predicate.n3()} {self.object}"
+
+    @property
+    def construct(self):
+        return f"CONSTRUCT {{ {self.template} }} WHERE {{ {self.where} }}"
+
+
 def schema_closure(ontology):
     """owlrl's entailments of the ontology alone (its schema closure), noise removed."""
     return infer(ontology)
 
 
 def instance_rules(ontology, closure=None):
-    """The OWL RL instance rules the ontology needs, as two ordered lists of (name, SPARQL
-    CONSTRUCT): property rules (subproperty, inverse, chain, transitive), to repeat until nothing
+    """The OWL RL instance rules the ontology needs, as two ordered lists of Rule: property rules (subproperty, inverse, chain, transitive), to repeat until nothing
     new appears, and type rules (domain, range, then subclass), one pass of which suffices because
     the schema closure already holds every transitive superclass.
 
@@ -109,44 +129,40 @@ def instance_rules(ontology, closure=None):
     prop_rules, type_rules = [], []
     for sub, sup in sorted(schema.subject_objects(RDFS.subPropertyOf)):
         if iri(sub) and iri(sup) and sub != sup:
-            prop_rules.append((f"subproperty {sub.n3()} {sup.n3()}",
-                               f"CONSTRUCT {{ ?s {sup.n3()} ?o }} WHERE {{ ?s {sub.n3()} ?o . "
-                               f"FILTER NOT EXISTS {{ ?s {sup.n3()} ?o }} }}"))
+            prop_rules.append(Rule(f"subproperty {sub.n3()} {sup.n3()}", "?s", sup, "?o",
+                                   f"?s {sub.n3()} ?o . FILTER NOT EXISTS {{ ?s {sup.n3()} ?o }}"))
     inverses = {(p, q) for p, q in schema.subject_objects(OWL.inverseOf) if iri(p) and iri(q)}
     for p, q in sorted(inverses | {(q, p) for p, q in inverses}):
-        prop_rules.append((f"inverse {p.n3()} {q.n3()}",
-                           f"CONSTRUCT {{ ?o {q.n3()} ?s }} WHERE {{ ?s {p.n3()} ?o . FILTER(!isLiteral(?o)) "
-                           f"FILTER NOT EXISTS {{ ?o {q.n3()} ?s }} }}"))
+        prop_rules.append(Rule(f"inverse {p.n3()} {q.n3()}", "?o", q, "?s",
+                               f"?s {p.n3()} ?o . FILTER(!isLiteral(?o)) FILTER NOT EXISTS {{ ?o {q.n3()} ?s }}"))
     for prop, head in sorted(ontology.subject_objects(OWL.propertyChainAxiom)):
         chain = list(ontology.items(head))
         if len(chain) != 2:
             raise ValueError(f"property chain of {prop} has {len(chain)} links; only 2 are supported")
-        prop_rules.append((f"chain {prop.n3()}",
-                           f"CONSTRUCT {{ ?x {prop.n3()} ?z }} WHERE {{ ?x {chain[0].n3()} ?y . ?y {chain[1].n3()} ?z . "
-                           f"FILTER NOT EXISTS {{ ?x {prop.n3()} ?z }} }}"))
+        prop_rules.append(Rule(f"chain {prop.n3()}", "?x", prop, "?z",
+                               f"?x {chain[0].n3()} ?y . ?y {chain[1].n3()} ?z . "
+                               f"FILTER NOT EXISTS {{ ?x {prop.n3()} ?z }}"))
     for prop in sorted(schema.subjects(RDF.type, OWL.TransitiveProperty)):
-        prop_rules.append((f"transitive {prop.n3()}",
-                           f"CONSTRUCT {{ ?x {prop.n3()} ?z }} WHERE {{ ?x {prop.n3()} ?y . ?y {prop.n3()} ?z . "
-                           f"FILTER NOT EXISTS {{ ?x {prop.n3()} ?z }} }}"))
+        prop_rules.append(Rule(f"transitive {prop.n3()}", "?x", prop, "?z",
+                               f"?x {prop.n3()} ?y . ?y {prop.n3()} ?z . FILTER NOT EXISTS {{ ?x {prop.n3()} ?z }}"))
     for prop, cls in sorted(schema.subject_objects(RDFS.domain)):
         if iri(prop) and iri(cls) and cls not in _TRIVIAL_CLASSES:
-            type_rules.append((f"domain {prop.n3()} {cls.n3()}",
-                               f"CONSTRUCT {{ ?s a {cls.n3()} }} WHERE {{ {{ SELECT DISTINCT ?s WHERE {{ ?s {prop.n3()} ?o }} }} "
-                               f"FILTER NOT EXISTS {{ ?s a {cls.n3()} }} }}"))
+            type_rules.append(Rule(f"domain {prop.n3()} {cls.n3()}", "?s", RDF.type, cls.n3(),
+                                   f"{{ SELECT DISTINCT ?s WHERE {{ ?s {prop.n3()} ?o }} }} "
+                                   f"FILTER NOT EXISTS {{ ?s a {cls.n3()} }}"))
     for prop, cls in sorted(schema.subject_objects(RDFS.range)):
         if iri(prop) and iri(cls) and cls not in _TRIVIAL_CLASSES and not str(cls).startswith(str(XSD)) \
                 and cls != RDFS.Literal:
-            type_rules.append((f"range {prop.n3()} {cls.n3()}",
-                               f"CONSTRUCT {{ ?o a {cls.n3()} }} WHERE {{ {{ SELECT DISTINCT ?o WHERE {{ ?s {prop.n3()} ?o . "
-                               f"FILTER(!isLiteral(?o)) }} }} FILTER NOT EXISTS {{ ?o a {cls.n3()} }} }}"))
+            type_rules.append(Rule(f"range {prop.n3()} {cls.n3()}", "?o", RDF.type, cls.n3(),
+                                   f"{{ SELECT DISTINCT ?o WHERE {{ ?s {prop.n3()} ?o . FILTER(!isLiteral(?o)) }} }} "
+                                   f"FILTER NOT EXISTS {{ ?o a {cls.n3()} }}"))
     pairs = set(schema.subject_objects(RDFS.subClassOf))
     pairs |= {(a, b) for a, b in schema.subject_objects(OWL.equivalentClass)}
     pairs |= {(b, a) for a, b in schema.subject_objects(OWL.equivalentClass)}
     for sub, sup in sorted(pairs):
         if iri(sub) and iri(sup) and sub != sup and sup not in _TRIVIAL_CLASSES:
-            type_rules.append((f"subclass {sub.n3()} {sup.n3()}",
-                               f"CONSTRUCT {{ ?x a {sup.n3()} }} WHERE {{ ?x a {sub.n3()} . "
-                               f"FILTER NOT EXISTS {{ ?x a {sup.n3()} }} }}"))
+            type_rules.append(Rule(f"subclass {sub.n3()} {sup.n3()}", "?x", RDF.type, sup.n3(),
+                                   f"?x a {sub.n3()} . FILTER NOT EXISTS {{ ?x a {sup.n3()} }}"))
     return prop_rules, type_rules
 
 
