@@ -344,9 +344,10 @@ def _schema_and_rules(ontology_files):
     return schema, tuple(property_rules), tuple(type_rules)   # shared by every build of the process
 
 
-def fill_on_disk(files, location, scratch, *, progress=None):
+def fill_on_disk(files, location, scratch, *, codes_file=None, progress=None):
     """``fill`` for an on-disk store at ``location`` (``hrkg build``): build in memory, then write
-    the result through the N-Quads file ``scratch`` (removed after) with pyoxigraph's bulk loader.
+    the result through the N-Quads file ``scratch`` (removed after) with pyoxigraph's bulk loader,
+    and the graph's codes.CodeIndex tables to ``codes_file`` (JSON) when given.
     Returns fill's counts, with the seconds spent writing.
 
     Why build in memory: the build's rules read the store hundreds of times, and a store in memory
@@ -359,6 +360,12 @@ def fill_on_disk(files, location, scratch, *, progress=None):
     store = ox.Store()
     counts = fill(store, files, progress=progress)
     t0 = time.monotonic()
+    if codes_file is not None:
+        import json
+        from .codes import CodeIndex
+        from .query import query_graphs
+        tables = CodeIndex.from_store(store, query_graphs()).tables()
+        Path(codes_file).write_text(json.dumps(tables, ensure_ascii=False), encoding="utf-8")
     store.dump(output=str(scratch), format=ox.RdfFormat.N_QUADS)
     del store
     try:

@@ -27,16 +27,22 @@ from .query import QueryCatalog, bind_parameters, query_graphs, run_sparql_store
 
 
 class LocalBackend:
-    """The local backend: a pyoxigraph store laid out by build.fill."""
+    """The local backend: a pyoxigraph store laid out by build.fill; ``codes_file``, the code
+    index ``hrkg build`` wrote beside an on-disk store (read instead of the store's names when
+    it is there; a store built before it was written has none)."""
 
-    def __init__(self, store):
+    def __init__(self, store, codes_file=None):
         self.store = store
+        self.codes_file = codes_file
 
     def run(self, text, bindings=None, *, max_triples=None):
         return run_sparql_store(self.store, text, bindings, max_triples=max_triples)
 
     def code_index(self):
         from .codes import CodeIndex
+        if self.codes_file is not None and self.codes_file.is_file():
+            import json
+            return CodeIndex.from_tables(json.loads(self.codes_file.read_text(encoding="utf-8")))
         return CodeIndex.from_store(self.store, query_graphs())
 
     def close(self):
@@ -55,8 +61,9 @@ class KnowledgeGraph:
         if (store is None) == (backend is None):
             raise TypeError("KnowledgeGraph needs a store or a backend")
         self._store = store
-        self.backend = backend or LocalBackend(store)
         self.manifest = manifest if manifest is not None else {}
+        built = self.manifest.get("path")     # the build folder of an on-disk store
+        self.backend = backend or LocalBackend(store, Path(built) / "codes.json" if built else None)
         self.catalog = queries or QueryCatalog()
 
     @classmethod

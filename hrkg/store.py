@@ -41,6 +41,7 @@ from .progress import Progress
 STORE_FORMAT = 6
 CURRENT = "current"
 MANIFEST = "manifest.json"
+CODES = "codes.json"     # the graph's codes.CodeIndex tables (build.fill_on_disk, graph.LocalBackend)
 READERS = ".readers"
 LOCK = ".build.lock"
 
@@ -265,7 +266,8 @@ def build(paths=None, location=None, *, include_bundle=True, force=False, progre
             raise StoreError(f"{location}: cannot write the store: {exc.strerror or exc}") from None
         try:
             from .build import fill_on_disk   # owlrl and the rules: only when building
-            counts = fill_on_disk(files, tmp / "oxigraph", tmp / "all.nq", progress=progress)
+            counts = fill_on_disk(files, tmp / "oxigraph", tmp / "all.nq", codes_file=tmp / CODES,
+                                  progress=progress)
             manifest = dict(counts, format=STORE_FORMAT, hrkg=__version__, fingerprint=key, inputs=inputs,
                             created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")

@@ -68,6 +68,29 @@ def test_the_store_and_memory_hold_the_same_inferences(kg, stored):
     assert len(kg.inferred) > 2000
 
 
+def test_the_code_index_written_beside_the_store_is_the_one_its_names_give(stored, monkeypatch):
+    """hrkg build writes the graph's code index beside the store (codes.json), and a query on the
+    store resolves codes from it without reading the store's names; a store without the file (one
+    built before it was written) reads them."""
+    from hrkg.codes import CodeIndex
+    from hrkg.graph import LocalBackend
+    from hrkg.query import query_graphs
+    written = Path(stored.manifest["path"]) / "codes.json"
+    from_names = CodeIndex.from_store(stored.store, query_graphs())
+    assert json.loads(written.read_text(encoding="utf-8")) == json.loads(json.dumps(from_names.tables()))
+    assert from_names.iri("state", "Côte d’Ivoire") == "https://w3id.org/hrkg/id/state/CIV"
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("read the names from the store")
+    monkeypatch.setattr(CodeIndex, "from_select", no_reading)
+    kg = KnowledgeGraph.open_store(stored.manifest["path"].rsplit("/", 1)[0], build_if_needed=False)
+    assert {r["instrument"]: str(r["consented"]) for r in kg.query("treaty-status", {"state": "viet nam"}).as_dicts()
+            if r["instrument"] == "CAT"} == {"CAT": "2015-02-05"}
+    assert kg.codes.codes("state") == from_names.codes("state") and kg.codes.iri("state", "VN") == str(STATE.VNM)
+    with pytest.raises(AssertionError, match="read the names"):
+        LocalBackend(stored.store, written.with_name("missing.json")).code_index()
+
+
 def test_parameters_are_bound_as_terms_so_injection_matches_nothing(stored):
     query = "SELECT ?s WHERE { ?s skos:prefLabel ?_name }"
     honest = run_sparql_store(stored.store, query, {"_name": Literal("Viet Nam", lang="en")})
