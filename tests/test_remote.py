@@ -2,6 +2,7 @@
 graph through ``hrkg publish`` and, as ``KnowledgeGraph.remote`` / ``hrkg query --endpoint``, must
 answer every stored query with the same rows as the local store, resolving codes on the server and
 never opening, building or reading the local store."""
+import contextlib
 import io
 import json
 import os
@@ -22,6 +23,8 @@ from hrkg.errors import RemoteError, UsageError
 from hrkg.importers.run import import_files
 from hrkg.load import GRAPH_BASE, INFERRED_GRAPH
 from hrkg.query import FORMATS, QueryCatalog, bind_parameters, python_value, run_sparql
+
+from conftest import use_bundle
 
 
 def _oxigraph_command():
@@ -62,13 +65,22 @@ def _start_oxigraph(tmp_path_factory, *, union):
     return process, base, log
 
 
+@contextlib.contextmanager
+def oxigraph(tmp_path_factory, *, union=False):
+    """_start_oxigraph's base URL, the server stopped after."""
+    process, base, log = _start_oxigraph(tmp_path_factory, union=union)
+    try:
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    process, base, log = _start_oxigraph(tmp_path_factory, union=False)
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+    with oxigraph(tmp_path_factory) as base:
+        yield base
 
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -77,20 +89,20 @@ FOLLOWUP_MAP = ["state=To", "recommending_state=From", "text=Text", "response=Re
 
 
 @pytest.fixture(scope="module")
-def rich(tmp_path_factory):
+def rich(tmp_path_factory, _bundle_with_ledger_sample):
     """(local graph, its endpoint) for the stored queries that answer nothing on the bundled data:
     29 real UPR recommendations (tests/fixtures/followup, imported as test_followup.py does) for
     recommendations and the follow-up queries, and facts restated with other values
-    (tests/fixtures/overlap) for discrepancies; published in-process to a second server."""
-    process, base, log = _start_oxigraph(tmp_path_factory, union=False)
-    upr = tmp_path_factory.mktemp("rich") / "upr.nt"
-    import_files("upr", [FIXTURES / "followup" / "upr-sessions-1-9-excerpt.csv"], upr, field_map=FOLLOWUP_MAP)
-    kg = KnowledgeGraph.open([upr, FIXTURES / "overlap" / "restated.ttl"])
-    remote.publish(kg, f"{base}/query")
-    yield kg, f"{base}/query"
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+    (tests/fixtures/overlap) for discrepancies, over the bundle with a sampled ledger (conftest: Viet
+    Nam's treaty actions, which the follow-up rows read, are all there); published in-process to a
+    second server."""
+    with oxigraph(tmp_path_factory) as base, pytest.MonkeyPatch.context() as mp:
+        upr = tmp_path_factory.mktemp("rich") / "upr.nt"
+        import_files("upr", [FIXTURES / "followup" / "upr-sessions-1-9-excerpt.csv"], upr, field_map=FOLLOWUP_MAP)
+        use_bundle(mp, _bundle_with_ledger_sample)
+        kg = KnowledgeGraph.open([upr, FIXTURES / "overlap" / "restated.ttl"])
+        remote.publish(kg, f"{base}/query")
+        yield kg, f"{base}/query"
 
 
 def run(argv):
@@ -143,7 +155,8 @@ def test_publish_puts_one_named_graph_per_file_and_the_inferred_triples(local, p
     assert {str(g): int(n) for g, n in counts.rows if str(g).startswith(GRAPH_BASE)} == expected
     assert f"{GRAPH_BASE}data/treaties/vnm.ttl" in expected
     total = sum(expected.values())
-    query_graph = len(kg.asserted) + len(kg.inferred)    # what the stored queries read, each triple once
+    # what the stored queries read, each triple once: the local default graph
+    query_graph = int(next(kg.store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"))["n"].value)
     assert re.fullmatch(rf"published {len(expected)} graphs, {total:,} triples to {server}/store and "
                         rf"{query_graph:,} to its default graph in [0-9.]+ s\n", out)
     assert f"[{len(expected)}/{len(expected) + 1}] inferred: {len(kg.inferred):,} triples" in err
@@ -153,32 +166,39 @@ def test_publish_puts_one_named_graph_per_file_and_the_inferred_triples(local, p
     assert "warning" not in err
 
 
-def test_publish_again_needs_replace_and_replace_removes_only_stale_hrkg_graphs(published):
-    server, _, _ = published
-    code, out, err = run(["publish", "--endpoint", f"{server}/query", "-q"])
-    assert code == 2 and out == ""
-    assert "already on" in err and "use --replace" in err and "Traceback" not in err
+def test_publish_again_needs_replace_and_replace_removes_only_stale_hrkg_graphs(tmp_path_factory, tmp_path,
+                                                                                bundle_with_ledger_sample):
+    """On the bundle with a sampled ledger (conftest), its own store and its own server: --replace
+    rewrites every graph, which took 17 s for the whole bundle."""
+    store = ["--store", str(tmp_path / "store")]
+    with oxigraph(tmp_path_factory) as server:
+        code, out, err = run(["publish", "--endpoint", f"{server}/query", "-q", *store])
+        assert code == 0 and out.startswith("published "), err
+        code, out, err = run(["publish", "--endpoint", f"{server}/query", "-q", *store])
+        assert code == 2 and out == ""
+        assert "already on" in err and "use --replace" in err and "Traceback" not in err
 
-    stale, foreign = GRAPH_BASE + "data/renamed-long-ago.ttl", "https://example.org/someone-else"
-    for graph in (stale, foreign):
-        response = httpx.put(f"{server}/store", params={"graph": graph}, timeout=10,
-                             content=b"<https://example.org/s> <https://example.org/p> \"o\" .\n",
-                             headers={"Content-Type": "application/n-triples"})
-        assert response.status_code in (201, 204)
-    code, out, err = run(["publish", "--endpoint", f"{server}/query", "--replace", "-q"])
-    assert code == 0, err
-    assert f"removed stale graph <{stale}>" in out
-    assert err == ""
-    assert httpx.get(f"{server}/store", params={"graph": stale}, timeout=10).status_code == 404
-    assert httpx.get(f"{server}/store", params={"graph": foreign}, timeout=10).status_code == 200
+        stale, foreign = GRAPH_BASE + "data/renamed-long-ago.ttl", "https://example.org/someone-else"
+        for graph in (stale, foreign):
+            response = httpx.put(f"{server}/store", params={"graph": graph}, timeout=10,
+                                 content=b"<https://example.org/s> <https://example.org/p> \"o\" .\n",
+                                 headers={"Content-Type": "application/n-triples"})
+            assert response.status_code in (201, 204)
+        code, out, err = run(["publish", "--endpoint", f"{server}/query", "--replace", "-q", *store])
+        assert code == 0, err
+        assert f"removed stale graph <{stale}>" in out
+        assert err == ""
+        assert httpx.get(f"{server}/store", params={"graph": stale}, timeout=10).status_code == 404
+        assert httpx.get(f"{server}/store", params={"graph": foreign}, timeout=10).status_code == 200
 
 
-def test_publish_warns_when_the_default_graph_is_the_union(tmp_path_factory):
+def test_publish_warns_when_the_default_graph_is_the_union(tmp_path_factory, tmp_path, bundle_with_ledger_sample):
     """A server whose default graph is the union of the named graphs counts a fact stated by two
-    files twice (the UN Treaty Collection ledger and vnm.ttl both state Viet Nam's CAT ratification)."""
-    process, base, log = _start_oxigraph(tmp_path_factory, union=True)
-    try:
-        code, out, err = run(["publish", "--endpoint", f"{base}/query", "--no-inferred", "-q"])
+    files twice (the UN Treaty Collection ledger and vnm.ttl both state Viet Nam's CAT ratification;
+    the sampled ledger keeps Viet Nam's records)."""
+    with oxigraph(tmp_path_factory, union=True) as base:
+        code, out, err = run(["publish", "--endpoint", f"{base}/query", "--no-inferred", "-q",
+                              "--store", str(tmp_path / "store")])
         assert code == 0 and out.startswith("published ")
         assert "warning" in err and "union of the named graphs" in err and "without --union-default-graph" in err
         graphs = remote.query_text(f"{base}/query", "SELECT ?g WHERE { GRAPH ?g {} }").as_dicts()
@@ -188,10 +208,6 @@ def test_publish_warns_when_the_default_graph_is_the_union(tmp_path_factory):
         dates = remote.query_text(f"{base}/query", "SELECT ?d WHERE { <https://w3id.org/hrkg/id/action/VNM-CAT-"
                                   "ratification> <https://w3id.org/hrkg/ontology#date> ?d }").rows
         assert len(dates) > 1
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
 
 
 def test_default_graph_store_sits_beside_the_query_endpoint():
@@ -347,8 +363,7 @@ def test_endpoint_and_local_options_do_not_mix(tmp_path):
 def test_an_endpoint_without_the_graph_says_so(tmp_path_factory):
     """A server that holds no hrkg data cannot resolve codes: the error names it and says how to
     publish, instead of calling every code unknown."""
-    process, base, log = _start_oxigraph(tmp_path_factory, union=False)
-    try:
+    with oxigraph(tmp_path_factory) as base:
         code, out, err = run(["query", "treaty-status", "state=VNM", "--endpoint", f"{base}/query"])
         assert (code, out) == (3, "")
         assert err == (f"hrkg: error: SPARQL endpoint {base}/query holds no hrkg codes in its default graph (no "
@@ -356,10 +371,6 @@ def test_an_endpoint_without_the_graph_says_so(tmp_path_factory):
                        f"state=VNM; publish the graph there with 'hrkg publish --endpoint {base}/query'\n")
         code, out, _ = run(["sparql", "--endpoint", f"{base}/query", "SELECT * WHERE { ?s a hrkg:State }"])
         assert (code, out) == (0, "s\n-\n(0 rows)\n")
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
 
 
 INJECTIONS = [
