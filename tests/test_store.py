@@ -263,8 +263,9 @@ def test_cli_build_reports_and_is_idempotent(tmp_path, capsys, bundle_without_le
     assert main(["build", "--store", str(tmp_path / "s"), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "store built" in out and re.search(r"writing to disk \d+\.\d s, total \d+\.\d s", out), out
-    # built in memory and written through an N-Quads dump, which goes once the store is on disk
-    assert sorted(p.name for p in current_build(tmp_path / "s").iterdir()) == ["manifest.json", "oxigraph"]
+    # built in memory and written through an N-Quads dump, which goes once the store is on disk;
+    # the code index beside it (test_the_code_index_written_beside_the_store_is_the_one_its_names_give)
+    assert sorted(p.name for p in current_build(tmp_path / "s").iterdir()) == ["codes.json", "manifest.json", "oxigraph"]
     assert main(["build", "--store", str(tmp_path / "s"), "--quiet"]) == 0
     assert "store up to date" in capsys.readouterr().out
 
