@@ -7,32 +7,6 @@ import pytest
 from hrkg import KnowledgeGraph
 
 
-def _reuse_parsed_sparql():
-    """rdflib parses the text of a SPARQL query on every ``Graph.query`` call (pyparsing: 50 ms for
-    one of the shapes' queries), and pySHACL, the reference validator, queries with the same few
-    texts of the SPARQL-based targets and constraints each time it runs: half of its time in this
-    suite, which runs it some 200 times. So the suite keeps each parsed and translated query and
-    hands rdflib that, as rdflib's own ``prepareQuery`` does for a query run many times; the
-    evaluation is rdflib's as before."""
-    import functools
-    from rdflib.plugins.sparql import processor
-
-    @functools.lru_cache(maxsize=256)
-    def prepared(text, base, namespaces):
-        return processor.translateQuery(processor.parseQuery(text), base, dict(namespaces) if namespaces else None)
-
-    original = processor.SPARQLProcessor.query
-
-    def query(self, strOrQuery, initBindings=None, initNs=None, base=None, DEBUG=False):  # noqa: N803 (rdflib's names)
-        if isinstance(strOrQuery, str):
-            strOrQuery = prepared(strOrQuery, base, tuple(sorted((initNs or {}).items())))
-        return original(self, strOrQuery, initBindings, initNs, base, DEBUG)
-    processor.SPARQLProcessor.query = query
-
-
-_reuse_parsed_sparql()
-
-
 def _shared_temp(tmp_path_factory):
     """A folder of this test run that every xdist worker sees (the workers' base temp folders are
     in it); without xdist, the base temp folder."""
