@@ -57,6 +57,14 @@ def use_bundle(monkeypatch, folder):
     monkeypatch.setattr(load, "bundle_dir", moved)
 
 
+def python_with_bundle(folder, code):
+    """Source for ``python -c`` that runs ``code`` with ``folder`` as the bundled ontology and data
+    (use_bundle, in a child process)."""
+    tests = os.path.dirname(os.path.abspath(__file__))
+    return (f"import pathlib, sys; sys.path.insert(0, {tests!r}); import pytest; from conftest import use_bundle; "
+            f"use_bundle(pytest.MonkeyPatch(), pathlib.Path({str(folder)!r}))\n{code}")
+
+
 def copy_bundle(folder):
     """Copy the bundled ontology/ and data/ into ``folder``; returns the UN Treaty Collection
     ledger file of the copy."""

@@ -161,7 +161,7 @@ def test_a_store_built_from_another_copy_of_the_bundled_data_is_rebuilt(
     built from one must not answer for the other, whose data may differ: here the other copy
     (without the UNTC ledger, so the rebuild is quick) dates Viet Nam's CAT signature a day later
     in its curated file, and its first query must see that."""
-    from conftest import use_bundle
+    from conftest import python_with_bundle, use_bundle
     location = copy_bundled_store(tmp_path / "store")   # what build(None, location) makes
     other = tmp_path / "other-checkout"
     shutil.copytree(_bundle_without_ledger, other)
@@ -409,7 +409,7 @@ def test_two_builds_at_once_both_succeed_and_leave_one_good_store(tmp_path):
 
 
 def test_a_build_never_deletes_a_store_a_reader_has_open(tmp_path, copy_bundled_store, _bundle_without_ledger):
-    from conftest import use_bundle
+    from conftest import python_with_bundle, use_bundle
     location = copy_bundled_store(tmp_path / "store")   # what build(None, location) makes
     reader = KnowledgeGraph.open_store(location, build_if_needed=False)
     held = current_build(location)
@@ -421,7 +421,8 @@ def test_a_build_never_deletes_a_store_a_reader_has_open(tmp_path, copy_bundled_
     rows = {r["instrument"]: r for r in reader.query("treaty-status", {"state": "VNM"}).as_dicts()}
     assert str(rows["CAT"]["consented"]) == "2015-02-05"
     # nor does a build in another process
-    code = "import sys; from hrkg.store import build; build(None, sys.argv[1], force=True)"
+    code = python_with_bundle(_bundle_without_ledger,
+                              "from hrkg.store import build; build(None, sys.argv[1], force=True)")
     done = subprocess.run([sys.executable, "-c", code, str(location)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert held.is_dir()
