@@ -62,8 +62,12 @@ class KnowledgeGraph:
             raise TypeError("KnowledgeGraph needs a store or a backend")
         self._store = store
         self.manifest = manifest if manifest is not None else {}
-        built = self.manifest.get("path")     # the build folder of an on-disk store
-        self.backend = backend or LocalBackend(store, Path(built) / "codes.json" if built else None)
+        if backend is None:
+            built = self.manifest.get("path")     # the build folder of an on-disk store
+            if built:
+                from .store import CODES
+            backend = LocalBackend(store, Path(built) / CODES if built else None)
+        self.backend = backend
         self.catalog = queries or QueryCatalog()
 
     @classmethod
