@@ -319,14 +319,15 @@ def _apply_rule(store, rule, target):
     nodes, runs as one SPARQL update inside the store (the inferred triples never become Python
     objects: a fill of the bundled data infers in 0.75 s instead of 1.2 s); any other runs as a
     CONSTRUCT whose triples _is_noise checks one by one."""
-    fixed_object = rule.object[1:-1] if isinstance(rule, Rule) and rule.object[0] == "<" else None
-    if isinstance(rule, Rule) and never_noise(str(rule.predicate), fixed_object):
-        keep = f"isIRI({rule.subject})" + (f" && !isBlank({rule.object})" if rule.object[0] == "?" else "")
-        store.update(f"INSERT {{ GRAPH <{target.value}> {{ {rule.template} }} {rule.template} }} "
-                     f"WHERE {{ {rule.where} FILTER({keep}) }}", prefixes=PREFIX_MAP)
-        return
-    query = rule.construct if isinstance(rule, Rule) else rule
-    _add_inferred(store, [(t.subject, t.predicate, t.object) for t in store.query(query, prefixes=PREFIX_MAP)
+    if isinstance(rule, Rule):
+        variable_object = rule.object.startswith("?")
+        if never_noise(str(rule.predicate), None if variable_object else rule.object[1:-1]):
+            keep = f"isIRI({rule.subject})" + (f" && !isBlank({rule.object})" if variable_object else "")
+            store.update(f"INSERT {{ GRAPH <{target.value}> {{ {rule.template} }} {rule.template} }} "
+                         f"WHERE {{ {rule.where} FILTER({keep}) }}", prefixes=PREFIX_MAP)
+            return
+        rule = rule.construct
+    _add_inferred(store, [(t.subject, t.predicate, t.object) for t in store.query(rule, prefixes=PREFIX_MAP)
                           if not _is_noise(t)], target)
 
 

@@ -63,10 +63,11 @@ class KnowledgeGraph:
         self._store = store
         self.manifest = manifest if manifest is not None else {}
         if backend is None:
-            built = self.manifest.get("path")     # the build folder of an on-disk store
-            if built:
+            codes_file = None
+            if self.manifest.get("path"):     # the build folder of an on-disk store
                 from .store import CODES
-            backend = LocalBackend(store, Path(built) / CODES if built else None)
+                codes_file = Path(self.manifest["path"]) / CODES
+            backend = LocalBackend(store, codes_file)
         self.backend = backend
         self.catalog = queries or QueryCatalog()
 

@@ -113,9 +113,10 @@ def schema_closure(ontology):
 
 
 def instance_rules(ontology, closure=None):
-    """The OWL RL instance rules the ontology needs, as two ordered lists of Rule: property rules (subproperty, inverse, chain, transitive), to repeat until nothing
-    new appears, and type rules (domain, range, then subclass), one pass of which suffices because
-    the schema closure already holds every transitive superclass.
+    """The OWL RL instance rules the ontology needs, as two ordered lists of Rule: property rules
+    (subproperty, inverse, chain, transitive), to repeat until nothing new appears, and type rules
+    (domain, range, then subclass), one pass of which suffices because the schema closure already
+    holds every transitive superclass.
 
     One rule per schema axiom, with its terms bound, so each is an index lookup on the store.
     A property chain of other than two links raises ValueError rather than being skipped.

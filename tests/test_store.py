@@ -75,7 +75,8 @@ def test_the_code_index_written_beside_the_store_is_the_one_its_names_give(store
     from hrkg.codes import CodeIndex
     from hrkg.graph import LocalBackend
     from hrkg.query import query_graphs
-    written = Path(stored.manifest["path"]) / "codes.json"
+    from hrkg.store import CODES
+    written = Path(stored.manifest["path"]) / CODES
     from_names = CodeIndex.from_store(stored.store, query_graphs())
     assert json.loads(written.read_text(encoding="utf-8")) == json.loads(json.dumps(from_names.tables()))
     assert from_names.iri("state", "Côte d’Ivoire") == "https://w3id.org/hrkg/id/state/CIV"
@@ -161,7 +162,7 @@ def test_a_store_built_from_another_copy_of_the_bundled_data_is_rebuilt(
     built from one must not answer for the other, whose data may differ: here the other copy
     (without the UNTC ledger, so the rebuild is quick) dates Viet Nam's CAT signature a day later
     in its curated file, and its first query must see that."""
-    from conftest import python_with_bundle, use_bundle
+    from conftest import use_bundle
     location = copy_bundled_store(tmp_path / "store")   # what build(None, location) makes
     other = tmp_path / "other-checkout"
     shutil.copytree(_bundle_without_ledger, other)
