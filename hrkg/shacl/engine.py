@@ -164,7 +164,7 @@ class _Evaluator:
         self.store, self.graphs, self.shapes = store, graphs, shapes
         self.written = written     # stored literal -> literal as written (validate_graph only)
         self._ids = count(1)
-        self._subclasses, self._bad_typed, self._pattern_misses, self._failing = {}, {}, {}, {}
+        self._closure, self._bad_typed, self._pattern_misses, self._failing = None, {}, {}, {}
         named = set(store.named_graphs())
         data = set(graphs)
         self.exact = {"default_graph": graphs}
@@ -266,12 +266,15 @@ class _Evaluator:
         return _Pattern(text, prefixes)
 
     def subclasses(self, cls):
-        """``cls`` and its subclasses in the data graph, as SPARQL terms (pyshacl's targetClass)."""
-        if cls not in self._subclasses:
-            rows = self.select(f"SELECT DISTINCT ?c WHERE {{ ?c <{RDFS.subClassOf}>* {_n3(cls)} }} {_DATASET}")
-            self._subclasses[cls] = sorted({str(r["c"]) for r in rows if not isinstance(r["c"], ox.BlankNode)}
-                                           | {_n3(cls)})
-        return self._subclasses[cls]
+        """``cls`` and its subclasses in the data graph, as SPARQL terms (pyshacl's targetClass).
+        The whole rdfs:subClassOf closure is read in one query, on first use: a shapes graph
+        names a few dozen classes, and a query for each was a sixth of a small graph's validation."""
+        if self._closure is None:
+            self._closure = {}
+            for r in self.select(f"SELECT DISTINCT ?c ?super WHERE {{ ?c <{RDFS.subClassOf}>+ ?super }} {_DATASET}"):
+                if not isinstance(r["c"], ox.BlankNode):
+                    self._closure.setdefault(str(r["super"]), set()).add(str(r["c"]))
+        return sorted(self._closure.get(_n3(cls), set()) | {_n3(cls)})
 
     # -- one shape, all its focus nodes -------------------------------------------------------------
     def evaluate(self, shape, focus):
