@@ -2,7 +2,9 @@
 model the engine evaluates (_Shapes: every shape with its path, severity, messages, targets and
 SPARQL constraints), checked up front so a shape the engine cannot evaluate is refused by name
 before any query runs."""
+import hashlib
 import re
+from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
@@ -35,11 +37,31 @@ ALLOWED_SEVERITIES = {SH.Warning, SH.Info}   # allow_warnings=True: these never 
 DEFAULT_PREFIXES = {"rdf": str(RDF), "rdfs": str(RDFS), "owl": "http://www.w3.org/2002/07/owl#"}
 
 
+_PARSED = {}          # (path, sha-256) of each shapes file -> the graph parsed from them
+
+
 def load_shapes(paths=None):
-    """The bundled shapes (or the given files) in one graph."""
+    """The bundled shapes (or the given files) in one graph, a new copy on each call.
+
+    The files are parsed once per content: a parse gives blank nodes new names, and _compiled
+    knows a shapes graph by its triples, so shapes parsed again were compiled again (half a
+    second, more than validating a small graph). A copy keeps the names."""
+    files = [Path(p) for p in (paths or bundle_files("shapes", ".ttl"))]
+    key = tuple((str(f), hashlib.sha256(f.read_bytes()).hexdigest()) if f.is_file() else (str(f), None)
+                for f in files)
+    parsed = _PARSED.get(key)
+    if parsed is None:
+        parsed = Graph()
+        for path in files:
+            parse_file(path, parsed)     # a missing or bad file raises here, naming it
+        if len(_PARSED) >= 4:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[key] = parsed
     shapes = Graph()
-    for path in paths or bundle_files("shapes", ".ttl"):
-        parse_file(path, shapes)
+    for prefix, namespace in parsed.namespaces():
+        shapes.bind(prefix, namespace, override=True, replace=True)
+    for t in parsed:
+        shapes.add(t)
     return shapes
 
 
