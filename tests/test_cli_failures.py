@@ -31,11 +31,16 @@ def run(argv, capsys):
     return code, out.getvalue(), capsys.readouterr().err
 
 
-def hrkg(*args, env=None, **kwargs):
-    """Run ``python -m hrkg ARGS`` (what the console script runs) and return the CompletedProcess."""
+def hrkg(*args, env=None, bundle=None, **kwargs):
+    """Run ``python -m hrkg ARGS`` (what the console script runs) and return the CompletedProcess;
+    with ``bundle``, that folder as the bundled ontology and data (conftest.python_with_bundle),
+    running what hrkg/__main__.py runs: sys.exit(main())."""
+    from conftest import python_with_bundle
     env = dict(os.environ, **(env or {}))
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    return subprocess.run([sys.executable, "-m", "hrkg", *map(str, args)], capture_output=True, text=True,
+    command = ["-m", "hrkg"] if bundle is None else \
+        ["-c", python_with_bundle(bundle, "from hrkg.cli import main; sys.exit(main())")]
+    return subprocess.run([sys.executable, *command, *map(str, args)], capture_output=True, text=True,
                           env=env, timeout=300, **kwargs)
 
 
@@ -64,8 +69,11 @@ def test_a_binary_query_file_exits_2_naming_it(tmp_path, capsys):
     assert_one_clean_line(err, "noise.rq", "not UTF-8")
 
 
-def test_a_utf16_query_file_with_its_bom_is_read(tmp_path, capsys):
-    """What PowerShell's '>' writes: UTF-16 with a byte-order mark; unambiguous, so it is read."""
+def test_a_utf16_query_file_with_its_bom_is_read(tmp_path, capsys, monkeypatch, bundle_with_ledger_sample):
+    """What PowerShell's '>' writes: UTF-16 with a byte-order mark; unambiguous, so it is read.
+    (--data builds the bundle in memory: the bundle with its ledger sampled (conftest) answers this
+    ASK as the whole one does, and the cache folder is this test's own.)"""
+    monkeypatch.setenv("HRKG_CACHE_DIR", str(tmp_path / "cache"))
     query = tmp_path / "ask.rq"
     query.write_bytes("ASK { ?s ?p ?o }".encode("utf-16"))
     code, out, err = run(["sparql", "-f", str(query), "--format", "json", "--data", str(VALID)], capsys)
@@ -212,10 +220,13 @@ def test_export_on_a_full_disk_exits_3_and_leaves_neither_target_nor_part_file(s
     assert list(tmp_path.iterdir()) == []
 
 
-def test_build_on_a_full_disk_exits_3_and_leaves_no_half_built_store(tmp_path):
+def test_build_on_a_full_disk_exits_3_and_leaves_no_half_built_store(tmp_path, _bundle_with_ledger_sample):
+    """On the bundle with its ledger sampled (conftest): it loads and infers as the whole one does,
+    then fails at the same step, writing the store (its files pass the 200,000-byte limit too),
+    with the same error, in half the time."""
     location = tmp_path / "store"
     done = hrkg("build", "-q", "--store", location, env={"HRKG_CACHE_DIR": str(tmp_path / "cache")},
-                preexec_fn=_file_size_limit(200_000))
+                preexec_fn=_file_size_limit(200_000), bundle=_bundle_with_ledger_sample)
     assert done.returncode == 3
     assert_one_clean_line(done.stderr, "File too large")
     assert [p.name for p in location.iterdir()] in ([], [".build.lock"])   # the lock stays, empty
@@ -312,7 +323,11 @@ def test_every_command_takes_q():
         assert args.quiet is True, name
 
 
-def test_q_silences_the_first_build_of_a_query(tmp_path, capsys):
+def test_q_silences_the_first_build_of_a_query(tmp_path, capsys, monkeypatch, bundle_with_ledger_sample):
+    """(The first build of the bundle with its ledger sampled (conftest): the same files and steps,
+    each of which would say so without -q, in a fraction of the time; the cache folder is this
+    test's own.)"""
+    monkeypatch.setenv("HRKG_CACHE_DIR", str(tmp_path / "cache"))
     code, out, err = run(["stats", "-q", "--store", str(tmp_path / "store")], capsys)
     assert code == 0 and "states" in out
     assert err == ""
@@ -326,13 +341,16 @@ def test_export_q_leaves_out_the_wrote_line(store, tmp_path, capsys):
 
 # ---- Ctrl-C ------------------------------------------------------------------------------------------
 
-def _interrupt(argv, ready, env=None):
+def _interrupt(argv, ready, env=None, first=None):
     """Start ``hrkg ARGV``, send SIGINT once standard error shows a line containing ``ready``;
-    returns (exit code, standard error)."""
+    returns (exit code, standard error). ``first``: Python the process runs before what
+    hrkg/__main__.py runs (sys.exit(main())), instead of 'python -m hrkg'."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), HRKG_PROGRESS="lines", **(env or {}))
+    command = ["-m", "hrkg"] if first is None else \
+        ["-c", f"{first}\nimport sys; from hrkg.cli import main; sys.exit(main())"]
     # Ctrl-C as in a terminal: SIGINT at its default in the child, whatever this process inherited
     # (an ignored SIGINT is inherited through exec, and Python then never raises KeyboardInterrupt)
-    proc = subprocess.Popen([sys.executable, "-m", "hrkg", *map(str, argv)], stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([sys.executable, *command, *map(str, argv)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True, env=env,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = []
@@ -364,12 +382,16 @@ def test_ctrl_c_during_build_exits_130_and_the_previous_store_still_answers(tmp_
 
 
 def test_ctrl_c_during_import_exits_130_and_writes_nothing(tmp_path):
+    """The import says 'N rows read' every PROGRESS_SECONDS (2 s) of reading; the process says it
+    every 0.1 s instead, so the Ctrl-C comes as soon as it is reading rows, not 2 s into them (the
+    250,000 rows take longer than that to read either way)."""
     big = tmp_path / "big.csv"
     rows = "".join(f"Viet Nam;Norway;Recommendation {i};Supported;III;Rights of the Child;{i}\n" for i in range(250_000))
     big.write_text("SuR;Recommending;Recommendation;Position;Cycle;Themes;Para\n" + rows, encoding="utf-8")
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    code, err = _interrupt(["import", "upr", big, "-o", out_dir / "big.nt"], "rows read")
+    code, err = _interrupt(["import", "upr", big, "-o", out_dir / "big.nt"], "rows read",
+                           first="import hrkg.importers.report as report; report.PROGRESS_SECONDS = 0.1")
     assert code == 130, err
     assert "Traceback" not in err and err.rstrip().endswith("hrkg: interrupted"), err
     assert list(out_dir.iterdir()) == []
