@@ -37,7 +37,6 @@ Inference: owlrl closes the small ontology; the OWL RL instance rules it implies
 the store, repeated until nothing new appears (infer.py). owlrl over the whole graph is the
 reference the tests compare against, not a production path.
 """
-import functools
 import re
 import time
 from pathlib import Path
@@ -331,18 +330,32 @@ def _apply_rule(store, rule, target):
                           if not _is_noise(t)], target)
 
 
-@functools.lru_cache(maxsize=4)
+_SCHEMAS = {}     # ((graph name, content), ...) of the ontology files -> _schema_and_rules's answer
+
+
 def _schema_and_rules(ontology_files):
     """(schema triples as pyoxigraph terms, property rules, type rules) of the ontology files given
-    as ((path, content), ...): owlrl's closure of the ontology takes 0.4 s, and a process that
-    builds several graphs (the server's --data, the tests) builds them on the same ontology."""
-    ontology = Graph()
-    for path, _ in ontology_files:
-        parse_file(path, ontology)
-    closure = schema_closure(ontology)
-    schema = tuple(tuple(to_ox(x) for x in t) for t in closure if not any(isinstance(x, BNode) for x in t))
-    property_rules, type_rules = instance_rules(ontology, closure)
-    return schema, tuple(property_rules), tuple(type_rules)   # shared by every build of the process
+    as ((path, content), ...): owlrl's closure of the ontology takes about a second, and a process
+    that builds several graphs (the server's --data, the tests) builds them on the same ontology.
+    Known by the files' graph names and contents, not their paths, so the same ontology in another
+    folder (another install, a copy) is not closed again; an ontology whose relative IRIs resolve
+    against its path (file: IRIs) is known by its paths too."""
+    by_name = tuple((str(graph_name(path)), content) for path, content in ontology_files)
+    by_path = (by_name, tuple(str(path) for path, _ in ontology_files))
+    found = _SCHEMAS.get(by_name) or _SCHEMAS.get(by_path)
+    if found is None:
+        ontology = Graph()
+        for path, _ in ontology_files:
+            parse_file(path, ontology)
+        closure = schema_closure(ontology)
+        schema = tuple(tuple(to_ox(x) for x in t) for t in closure if not any(isinstance(x, BNode) for x in t))
+        property_rules, type_rules = instance_rules(ontology, closure)
+        found = schema, tuple(property_rules), tuple(type_rules)   # shared by every build of the process
+        if len(_SCHEMAS) >= 4:
+            _SCHEMAS.pop(next(iter(_SCHEMAS)))
+        relative = any(str(x).startswith("file:") for t in ontology for x in t)
+        _SCHEMAS[by_path if relative else by_name] = found
+    return found
 
 
 def fill_on_disk(files, location, scratch, *, codes_file=None, progress=None):
