@@ -88,8 +88,10 @@ def test_shipped_data_has_no_violations(kg):
     assert kg.validate(include_inferred=True).violations == []
 
 
-def test_validation_sees_class_errors_that_inference_would_hide(tmp_path):
-    """Regression: seed 003 once 'reflected' a news article; rdfs:range hid it under inference."""
+def test_validation_sees_class_errors_that_inference_would_hide(tmp_path, bundle_without_ledger):
+    """Regression: seed 003 once 'reflected' a news article; rdfs:range hid it under inference.
+    (The bundle without the UN Treaty Collection ledger, conftest: seed 003, the article and the
+    range are in data/sources.ttl and the ontology, and the graph is built in memory.)"""
     from hrkg import KnowledgeGraph
     wrong = tmp_path / "wrong.ttl"
     wrong.write_text("""@prefix hrkg: <https://w3id.org/hrkg/ontology#> .
