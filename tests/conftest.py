@@ -181,6 +181,18 @@ def imported_kg(_cache_dir, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def excerpt_kg(_cache_dir, tmp_path_factory):
+    """The bundled data plus tests/fixtures/asks/upr-excerpt.csv imported, in memory without
+    inference, as KnowledgeGraph.open([excerpt], reason=False) makes it; for tests that only read
+    it (test_search.py, test_search_server.py)."""
+    from pathlib import Path
+    from hrkg.importers.run import import_files
+    folder = tmp_path_factory.mktemp("excerpt")
+    import_files("upr", [Path(__file__).parent / "fixtures" / "asks" / "upr-excerpt.csv"], folder / "excerpt.nt")
+    return KnowledgeGraph.open([folder / "excerpt.nt"], reason=False)
+
+
+@pytest.fixture(scope="session")
 def overlap_kg(_cache_dir):
     """The bundled graph plus a file that restates some of its facts, three of them differently."""
     from pathlib import Path

@@ -190,12 +190,10 @@ def test_html_escapes_what_was_asked(url):
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; torture" in html
 
 
-def test_in_memory_graph_gets_a_temporary_index(tmp_path):
-    from hrkg import KnowledgeGraph
-    from hrkg.importers.run import import_files
+def test_in_memory_graph_gets_a_temporary_index(excerpt_kg):
     from hrkg.web.searching import prepare_index
-    import_files("upr", [FIXTURES / "asks" / "upr-excerpt.csv"], tmp_path / "excerpt.nt")
-    kg = KnowledgeGraph.open([tmp_path / "excerpt.nt"], reason=False)
+    kg = excerpt_kg                      # prepare_index only reads it
+    assert kg.manifest["path"] is None   # in memory, as opened
     index = prepare_index(kg)
     try:
         assert index.recommendations == 19 and index.path.is_file() and index.temporary in index.path.parents
