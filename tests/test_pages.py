@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from test_serve import start_server
+from test_serve import HTTP, start_server
 
 
 CHROMIUM = os.environ.get("HRKG_CHROMIUM", "/usr/bin/chromium")
@@ -155,10 +155,9 @@ def test_weog_group_page(page, url):
 
 
 def test_every_regional_group_has_a_page(url):
-    import httpx
     for group in ("AG", "APG", "EEG", "GRULAC", "WEOG", "ASEAN"):
         started = time.monotonic()
-        response = httpx.get(f"{url}/id/group/{group}", headers={"Accept": "text/html"}, timeout=60)
+        response = HTTP.get(f"{url}/id/group/{group}", headers={"Accept": "text/html"}, timeout=60)
         assert response.status_code == 200, group
         assert 'class="chart map"' in response.text and "table class=\"matrix\"" in response.text
         assert time.monotonic() - started < 10, group

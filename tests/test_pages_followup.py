@@ -8,11 +8,10 @@ for a state without recommendations. Built in-process, served by `hrkg serve`, s
 import datetime as dt
 from pathlib import Path
 
-import httpx
 import pytest
 
 from test_pages import SCREENS, browser, page, visit  # noqa: F401  (fixtures)
-from test_serve import start_server
+from test_serve import HTTP, start_server
 
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -126,19 +125,19 @@ def test_without_the_stored_query_the_section_is_left_out(kg, monkeypatch):
 
 
 def test_served_page_section(url):
-    html = httpx.get(url + "/id/state/VNM", headers={"Accept": "text/html"}, timeout=60).text
+    html = HTTP.get(url + "/id/state/VNM", headers={"Accept": "text/html"}, timeout=60).text
     assert '<h2 id="followup">Recommendations to join treaties and what followed</h2>' in html
     cat = html[html.index('id="followup-CAT-join"'):].split("</tr>")[0]
     assert "<b>I</b>: 4 (4 supported)<br><b>II</b>: 3 (2 supported, 1 noted)" in cat
     assert "ratification 2015-02-05" in cat and "/search?state=VNM&amp;instrument=CAT&amp;ask=join" in cat
     opcat = html[html.index('id="followup-OPCAT-join"'):].split("</tr>")[0]
     assert "none yet" in opcat and "(as of 2026-02-03)" in opcat
-    bhutan = httpx.get(url + "/id/state/BTN", headers={"Accept": "text/html"}, timeout=60).text
+    bhutan = HTTP.get(url + "/id/state/BTN", headers={"Accept": "text/html"}, timeout=60).text
     assert "unknown <small" in bhutan and "the graph has no status record for C182" in bhutan
     assert "none yet" not in bhutan[bhutan.index('<table class="followup">'):].split("</table>")[0]
-    france = httpx.get(url + "/id/state/FRA", headers={"Accept": "text/html"}, timeout=60).text
+    france = HTTP.get(url + "/id/state/FRA", headers={"Accept": "text/html"}, timeout=60).text
     assert "The graph holds no texts of UPR recommendations to France" in france
-    swaziland = httpx.get(url + "/id/state/SWZ", headers={"Accept": "text/html"}, timeout=60).text
+    swaziland = HTTP.get(url + "/id/state/SWZ", headers={"Accept": "text/html"}, timeout=60).text
     assert "None of the 2 UPR recommendations to" in swaziland
 
 

@@ -25,6 +25,7 @@ from hrkg.load import GRAPH_BASE, INFERRED_GRAPH
 from hrkg.query import FORMATS, QueryCatalog, bind_parameters, python_value, run_sparql
 
 from conftest import use_bundle
+from test_serve import HTTP
 
 
 def _oxigraph_command():
@@ -53,7 +54,7 @@ def _start_oxigraph(tmp_path_factory, *, union):
     deadline = time.monotonic() + 30
     while True:
         try:
-            if httpx.get(f"{base}/query", params={"query": "ASK {}"}, timeout=1).status_code == 200:
+            if HTTP.get(f"{base}/query", params={"query": "ASK {}"}, timeout=1).status_code == 200:
                 break
         except httpx.HTTPError:
             pass
@@ -188,8 +189,8 @@ def test_publish_again_needs_replace_and_replace_removes_only_stale_hrkg_graphs(
         assert code == 0, err
         assert f"removed stale graph <{stale}>" in out
         assert err == ""
-        assert httpx.get(f"{server}/store", params={"graph": stale}, timeout=10).status_code == 404
-        assert httpx.get(f"{server}/store", params={"graph": foreign}, timeout=10).status_code == 200
+        assert HTTP.get(f"{server}/store", params={"graph": stale}, timeout=10).status_code == 404
+        assert HTTP.get(f"{server}/store", params={"graph": foreign}, timeout=10).status_code == 200
 
 
 def test_publish_warns_when_the_default_graph_is_the_union(tmp_path_factory, tmp_path, bundle_with_ledger_sample):

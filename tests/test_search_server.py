@@ -7,11 +7,10 @@ import csv
 import io
 from pathlib import Path
 
-import httpx
 import pytest
 
 from test_pages import browser, page, visit  # noqa: F401  (fixtures)
-from test_serve import start_server
+from test_serve import HTTP, start_server
 
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -34,7 +33,7 @@ def served(tmp_path_factory, shared_build):
 
 
 def get(url, accept="application/json", **params):
-    return httpx.get(url + "/search", params=params, headers={"Accept": accept}, timeout=30)
+    return HTTP.get(url + "/search", params=params, headers={"Accept": accept}, timeout=30)
 
 
 def texts(body):
@@ -43,7 +42,7 @@ def texts(body):
 
 def test_index_built_at_start_beside_the_store(served):
     url, store, folder = served
-    index = httpx.get(url + "/status").json()["search_index"]
+    index = HTTP.get(url + "/status").json()["search_index"]
     assert index["available"] and index["recommendations"] == 19 + 9
     path = Path(index["path"])
     assert path.name == "search.sqlite" and path.parent.resolve() == (store / "current").resolve()
@@ -67,7 +66,7 @@ def test_json_boolean_query_with_state_name(url):
         "instruments": [{"instrument": "CAT", "ask": "join", "url": "/id/instrument/CAT"}]}]
     assert chile[0]["url"] == chile[0]["recommendation"].replace("https://w3id.org/hrkg", "")
     # the link resolves: the recommendation's own page on this server
-    page = httpx.get(url + chile[0]["url"], headers={"Accept": "text/html"})
+    page = HTTP.get(url + chile[0]["url"], headers={"Accept": "text/html"})
     assert page.status_code == 200 and "Consider ratifying CAT." in page.text
 
 
@@ -108,7 +107,7 @@ def test_html_page_with_form_and_links(url):
 
 def test_search_is_in_the_site_navigation(url):
     for path in ("/", "/queries", "/id/state/VNM"):
-        assert '<a href="/search">Search recommendations</a>' in httpx.get(url + path, headers={"Accept": "text/html"}).text
+        assert '<a href="/search">Search recommendations</a>' in HTTP.get(url + path, headers={"Accept": "text/html"}).text
     # a person arriving at the form: no error, no results yet
     r = get(url, "text/html")
     assert r.status_code == 200 and 'name="q"' in r.text and "recommendations matching" not in r.text
@@ -130,7 +129,7 @@ def test_limit_is_stated_and_pages_follow(url):
     body = first.json()
     assert body["total"] > 6 and body["returned"] == 3 and body["limit"] == 3
     assert first.headers["x-search-total"] == str(body["total"]) and first.headers["x-search-limit"] == "3"
-    second = httpx.get(url + body["next"], headers={"Accept": "application/json"}).json()
+    second = HTTP.get(url + body["next"], headers={"Accept": "application/json"}).json()
     assert second["offset"] == 3 and second["returned"] == 3
     everything = get(url, q="ratify OR accede OR ratification", limit=str(body["total"])).json()
     assert texts(body) + texts(second) == texts(everything)[:6]
@@ -169,7 +168,7 @@ def test_bad_parameters_are_400_naming_them(url, params, parameter, words):
 def test_suggestions_and_a_parameter_given_twice(url):
     body = get(url, q="torture", state="Viet Namm").json()
     assert body["parameter"] == "state" and "VNM" in body["suggestions"]
-    r = httpx.get(url + "/search?q=torture&q=ratify", headers={"Accept": "application/json"})
+    r = HTTP.get(url + "/search?q=torture&q=ratify", headers={"Accept": "application/json"})
     assert r.status_code == 400 and r.json()["parameter"] == "q"
 
 
