@@ -1,6 +1,7 @@
 import os
 import re
 import shutil
+import sys
 
 import pytest
 
@@ -63,6 +64,15 @@ def python_with_bundle(folder, code):
     tests = os.path.dirname(os.path.abspath(__file__))
     return (f"import pathlib, sys; sys.path.insert(0, {tests!r}); import pytest; from conftest import use_bundle; "
             f"use_bundle(pytest.MonkeyPatch(), pathlib.Path({str(folder)!r}))\n{code}")
+
+
+def hrkg_command(bundle=None):
+    """The command line that runs hrkg as ``python -m hrkg`` does (hrkg/__main__.py); with
+    ``bundle``, a folder holding ontology/ and data/, that folder as the bundled data
+    (python_with_bundle)."""
+    if bundle is None:
+        return [sys.executable, "-m", "hrkg"]
+    return [sys.executable, "-c", python_with_bundle(bundle, "from hrkg.cli import main; sys.exit(main())")]
 
 
 def copy_bundle(folder):

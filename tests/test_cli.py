@@ -4,7 +4,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -100,7 +99,7 @@ def test_an_impossible_date_is_reported_once_by_validate_not_as_a_traceback(tmp_
     sees it, without pytest's log capture). The process runs the command as 'python -m hrkg' does
     (hrkg/__main__.py: sys.exit(main())), on the bundle with its ledger sampled (conftest: the bad
     date is the contributed file's, the violation its resource's alone) and its own cache folder."""
-    from conftest import python_with_bundle
+    from conftest import hrkg_command
     contrib = tmp_path / "contrib.ttl"
     contrib.write_text("""@prefix hrkg: <https://w3id.org/hrkg/ontology#> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
@@ -111,9 +110,8 @@ def test_an_impossible_date_is_reported_once_by_validate_not_as_a_traceback(tmp_
     hrkg:date "2013-02-30"^^xsd:date ;
     dct:source <https://w3id.org/hrkg/id/source/untc-cat> .
 """)
-    code = python_with_bundle(_bundle_with_ledger_sample, "from hrkg.cli import main; sys.exit(main())")
-    done = subprocess.run([sys.executable, "-c", code, "validate", str(contrib)], capture_output=True, text=True,
-                          timeout=300, env=dict(os.environ, HRKG_CACHE_DIR=str(tmp_path / "cache")))
+    done = subprocess.run([*hrkg_command(_bundle_with_ledger_sample), "validate", str(contrib)], capture_output=True,
+                          text=True, timeout=300, env=dict(os.environ, HRKG_CACHE_DIR=str(tmp_path / "cache")))
     assert done.returncode == 1
     assert "Traceback" not in done.stderr and "Failed to convert" not in done.stderr, done.stderr
     assert "VNM-CAT-signature-2" in done.stdout and "2013-02-30" in done.stdout

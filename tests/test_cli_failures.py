@@ -33,14 +33,11 @@ def run(argv, capsys):
 
 def hrkg(*args, env=None, bundle=None, **kwargs):
     """Run ``python -m hrkg ARGS`` (what the console script runs) and return the CompletedProcess;
-    with ``bundle``, that folder as the bundled ontology and data (conftest.python_with_bundle),
-    running what hrkg/__main__.py runs: sys.exit(main())."""
-    from conftest import python_with_bundle
+    with ``bundle``, that folder as the bundled ontology and data (conftest.hrkg_command)."""
+    from conftest import hrkg_command
     env = dict(os.environ, **(env or {}))
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    command = ["-m", "hrkg"] if bundle is None else \
-        ["-c", python_with_bundle(bundle, "from hrkg.cli import main; sys.exit(main())")]
-    return subprocess.run([sys.executable, *command, *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([*hrkg_command(bundle), *map(str, args)], capture_output=True, text=True,
                           env=env, timeout=300, **kwargs)
 
 

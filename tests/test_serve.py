@@ -52,12 +52,8 @@ def start_server(store, *args, env=None, bundle=None):
     server takes for the bundled data (conftest.python_with_bundle)."""
     port = free_port()
     log = open(Path(store).parent / f"serve-{port}.log", "w+")
-    if bundle is None:
-        hrkg = [sys.executable, "-m", "hrkg"]
-    else:
-        from conftest import python_with_bundle
-        hrkg = [sys.executable, "-c", python_with_bundle(bundle, "from hrkg.cli import main; sys.exit(main())")]
-    proc = subprocess.Popen([*hrkg, "serve", "--port", str(port), "--store", str(store),
+    from conftest import hrkg_command
+    proc = subprocess.Popen([*hrkg_command(bundle), "serve", "--port", str(port), "--store", str(store),
                              "-q", *args], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                             env=dict(os.environ, **(env or {})))
     base = f"http://127.0.0.1:{port}"

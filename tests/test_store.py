@@ -406,13 +406,12 @@ def test_two_builds_at_once_both_succeed_and_leave_one_good_store(tmp_path, bund
     first goes on. So the builds can be of the bundle without the UN Treaty Collection ledger
     (conftest): a second each instead of five, the same lock, swap and clean-up; what is checked
     does not depend on the ledger (VNM's CAT consent is in vnm.ttl; checked both ways)."""
-    from conftest import python_with_bundle
+    from conftest import hrkg_command
     location = tmp_path / "store"
     extra = tmp_path / "extra.ttl"
     extra.write_text(EXTRA.format(n=6), encoding="utf-8")
     env = dict(os.environ, HRKG_PROGRESS="lines")
-    hrkg = [sys.executable, "-c", python_with_bundle(bundle_without_ledger, "from hrkg.cli import main; sys.exit(main())")]
-    command = [*hrkg, "build", str(extra), "--force", "--store", str(location)]
+    command = [*hrkg_command(bundle_without_ledger), "build", str(extra), "--force", "--store", str(location)]
 
     def start(pattern):
         """The build in a process, its standard error read by a thread; the event is set at the
