@@ -121,10 +121,8 @@ def poisoned_store(graphs, shapes_graph, base=None):
     predicates = poisoning_predicates(graphs, shapes_graph)
     values = lambda terms: " ".join(sorted(t.n3() for t in terms if isinstance(t, URIRef)))  # noqa: E731
 
-    def nodes(names=None):
-        if names is None:
-            return f"""{{ SELECT DISTINCT ?n WHERE {{ GRAPH ?g {{ {{ ?n ?x ?y }} UNION {{ ?y ?x ?n }} }}
-                       FILTER(isIRI(?n) && ?g != <{INFERRED_GRAPH}>) }} }}"""
+    def nodes(names):
+        """The IRIs that are a subject or an object in the graphs ``names``."""
         graphs = " UNION ".join(f"{{ GRAPH <{name}> {{ {{ ?n ?x ?y }} UNION {{ ?y ?x ?n }} }} }}" for name in names)
         return f"{{ SELECT DISTINCT ?n WHERE {{ {graphs} FILTER(isIRI(?n)) }} }}"
 
@@ -136,12 +134,10 @@ def poisoned_store(graphs, shapes_graph, base=None):
             store.update(f"""INSERT {{ GRAPH <{INFERRED_GRAPH}> {{ ?n ?p "poison" }} }}
                              WHERE {{ {where} VALUES ?p {{ {values(with_predicates)} }} }}""")
 
-    if base is None:
-        poison(nodes(), True, predicates)
-    else:
-        if new:
-            poison(nodes(new), True, predicates)
-        poison(nodes(), False, predicates - base.predicates)
+    if new:
+        poison(nodes(new), True, predicates)
+    if base is not None:
+        poison(nodes(graphs), False, predicates - base.predicates)
     return store
 
 
@@ -202,7 +198,7 @@ def test_a_poisoned_base_makes_the_same_store(ontology, shapes, poisoned_ontolog
     same store as one poisoned whole, here for valid.ttl plus a predicate no shape or ontology
     triple names."""
     data = parse_file(FIXTURES / "shapes" / "valid.ttl")
-    data.add((URIRef("https://w3id.org/hrkg/id/state/XAA"), URIRef("urn:example:unknown"), Literal("x")))
+    data.add((URIRef(ID_XAA), URIRef("urn:example:unknown"), Literal("x")))
     graphs = {ONTOLOGY_GRAPH: ontology, DATA_GRAPH: data}
 
     def quads(store):
