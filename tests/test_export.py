@@ -1,6 +1,7 @@
 """Exports: every format parses in an independent parser (Debian's rapper for the RDF syntaxes,
 pyld for JSON-LD) and gives back exactly the graph hrkg holds; TriG and N-Quads keep one named
 graph per source file; JSON-LD is compacted with the published context and reads like JSON."""
+import functools
 import io
 import json
 import os
@@ -55,13 +56,7 @@ def triple_sets(quads):
     """{graph name or None for the default graph: set of rdflib triples} of pyoxigraph quads.
     Each distinct term is converted once (pyoxigraph terms are hashable values: equal terms give
     equal rdflib terms), as the same IRIs and literals recur in thousands of quads."""
-    out, terms = {}, {}
-
-    def term(t):
-        converted = terms.get(t)
-        if converted is None:
-            converted = terms[t] = to_rdflib(t)
-        return converted
+    out, term = {}, functools.cache(to_rdflib)
     for q in quads:
         key = None if isinstance(q.graph_name, ox.DefaultGraph) else q.graph_name.value
         out.setdefault(key, set()).add((term(q.subject), term(q.predicate), term(q.object)))

@@ -2,6 +2,7 @@
 exactly what the in-memory rdflib graph answers."""
 import collections
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -64,12 +65,7 @@ def test_the_store_and_memory_hold_the_same_inferences(kg, stored):
     """One build function: on disk and in memory it infers the same triples (and owlrl agrees:
     tests/test_inference.py)."""
     from hrkg.terms import to_ox, to_rdflib
-    forms = {}   # each term converted once (37,000 triples, a few thousand terms): rdflib equal terms, equal forms
-
-    def form(x):
-        if x not in forms:
-            forms[x] = to_rdflib(to_ox(x))
-        return forms[x]
+    form = functools.cache(lambda x: to_rdflib(to_ox(x)))   # each term once: a few thousand in 37,000 triples
     same = lambda graph: {tuple(form(x) for x in t) for t in graph}  # one literal form
     assert same(stored.inferred) == same(kg.inferred)
     assert len(kg.inferred) > 2000
