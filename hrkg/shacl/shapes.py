@@ -2,6 +2,7 @@
 model the engine evaluates (_Shapes: every shape with its path, severity, messages, targets and
 SPARQL constraints), checked up front so a shape the engine cannot evaluate is refused by name
 before any query runs."""
+import functools
 import hashlib
 import re
 from pathlib import Path
@@ -37,9 +38,6 @@ ALLOWED_SEVERITIES = {SH.Warning, SH.Info}   # allow_warnings=True: these never 
 DEFAULT_PREFIXES = {"rdf": str(RDF), "rdfs": str(RDFS), "owl": "http://www.w3.org/2002/07/owl#"}
 
 
-_PARSED = {}          # (path, sha-256) of each shapes file -> the graph parsed from them
-
-
 def load_shapes(paths=None):
     """The bundled shapes (or the given files) in one graph, a new copy on each call.
 
@@ -47,22 +45,29 @@ def load_shapes(paths=None):
     knows a shapes graph by its triples, so shapes parsed again were compiled again (half a
     second, more than validating a small graph). A copy keeps the names."""
     files = [Path(p) for p in (paths or bundle_files("shapes", ".ttl"))]
-    key = tuple((str(f), hashlib.sha256(f.read_bytes()).hexdigest()) if f.is_file() else (str(f), None)
-                for f in files)
-    parsed = _PARSED.get(key)
-    if parsed is None:
-        parsed = Graph()
-        for path in files:
-            parse_file(path, parsed)     # a missing or bad file raises here, naming it
-        if len(_PARSED) >= 4:
-            _PARSED.pop(next(iter(_PARSED)))
-        _PARSED[key] = parsed
-    shapes = Graph()
-    for prefix, namespace in parsed.namespaces():
-        shapes.bind(prefix, namespace, override=True, replace=True)
-    for t in parsed:
-        shapes.add(t)
-    return shapes
+    parsed = _parsed(tuple((str(f), hashlib.sha256(f.read_bytes()).hexdigest() if f.is_file() else None)
+                           for f in files))
+    return _copy(parsed)
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed(files):
+    """The graph parsed from ``files``, ((path, sha-256 or None), ...); a missing or bad file
+    raises LoadError naming it (and is not remembered)."""
+    parsed = Graph()
+    for path, _ in files:
+        parse_file(path, parsed)
+    return parsed
+
+
+def _copy(graph):
+    """A new graph with the triples (blank nodes keep their names) and prefixes of ``graph``."""
+    copy = Graph(bind_namespaces="none")
+    for prefix, namespace in graph.namespaces():
+        copy.bind(prefix, namespace, override=True, replace=True)
+    for t in graph:
+        copy.add(t)
+    return copy
 
 
 def check_shapes(shapes_graph=None):
@@ -81,12 +86,7 @@ def _compiled(shapes_graph):
     key = (triples, prefixes)
     found = _COMPILED.get(key)
     if found is None:
-        copy = Graph(bind_namespaces="none")
-        for prefix, namespace in prefixes:
-            copy.bind(prefix, namespace, override=True, replace=True)
-        for t in shapes_graph:
-            copy.add(t)
-        found = _Shapes(copy)
+        found = _Shapes(_copy(shapes_graph))
         if len(_COMPILED) >= 4:
             _COMPILED.pop(next(iter(_COMPILED)))
         _COMPILED[key] = found
