@@ -41,7 +41,7 @@ from ..terms import to_ox as _to_ox
 from ..terms import to_rdflib as _to_rdflib
 from .report import LABEL_PROPERTIES, report_from_graph
 from .report_graph import _flatten, _report_graph
-from .shapes import ALLOWED_SEVERITIES, _compiled, _path_text, _qname, _Shape, load_shapes
+from .shapes import ALLOWED_SEVERITIES, _path_text, _qname, _Shape, _Shapes, compile_shapes
 from .sparql_text import _BOUND
 
 VALUE_COMPONENTS = {  # parameter -> constraint component, for checks made on each value node
@@ -68,13 +68,14 @@ def validate_store(store, shapes_graph=None, *, data_graphs=None, file_of=None, 
     union is the data graph; default every named graph except hrkg's inferred graph (validation
     sees asserted triples only, see KnowledgeGraph.validate), plus the default graph if it holds
     triples and the store has no inferred graph (in hrkg's layout it holds the derived triples
-    too). ``shapes_graph``: an rdflib Graph, default the bundled shapes. ``file_of``: a mapping
+    too). ``shapes_graph``: an rdflib Graph, default the bundled shapes, or what
+    shapes.compile_shapes returns. ``file_of``: a mapping
     (``.get(iri)``) from focus IRI to its file for the report; by default looked up in the store.
     ``only_shapes``: the shapes with targets (rdflib terms of the shapes graph) to evaluate, with
     the shapes they use; default all. Returns a hrkg.shacl.report.ValidationReport. Raises
     UnsupportedShapeError for a shape this module cannot evaluate.
     """
-    shapes = _compiled(shapes_graph if shapes_graph is not None else load_shapes())
+    shapes = shapes_graph if isinstance(shapes_graph, _Shapes) else compile_shapes(shapes_graph)
     graphs = _data_graphs(store, data_graphs)
     evaluator = _Evaluator(store, graphs, shapes, _written or {})
     raws = evaluator.run(None if only_shapes is None else set(only_shapes))
@@ -105,26 +106,36 @@ def _written_forms(graph, bnodes):
     """Stored (canonical) literal -> the literal as written, where pyoxigraph changed it (typed
     literals in canonical form, language tags in lower case) and only one written form maps to
     the stored one."""
-    typed = sorted({o for o in graph.objects() if isinstance(o, Literal) and (
-        o.datatype not in (None, XSD.string, RDF.langString) or (o.language and o.language != o.language.lower()))},
-        key=lambda x: (str(x), str(x.datatype), str(x.language)))   # strings: Literal's own order is slow
-    if not typed:
-        return {}
-    scratch, p = ox.Store(), ox.NamedNode("urn:hrkg:written")
-    scratch.extend(ox.Quad(ox.NamedNode(f"urn:hrkg:literal:{i}"), p, _to_ox(lit, bnodes))
-                   for i, lit in enumerate(typed))
+    typed = {o for o in graph.objects() if isinstance(o, Literal) and (
+        o.datatype not in (None, XSD.string, RDF.langString) or (o.language and o.language != o.language.lower()))}
+    new = [lit for lit in typed if lit not in _STORED]
+    if new:
+        if len(_STORED) + len(new) > _STORED_MAX:
+            _STORED.clear()
+        scratch, p = ox.Store(), ox.NamedNode("urn:hrkg:written")
+        scratch.extend(ox.Quad(ox.NamedNode(f"urn:hrkg:literal:{i}"), p, _to_ox(lit, bnodes))
+                       for i, lit in enumerate(new))
+        for q in scratch.quads_for_pattern(None, p, None):
+            original = new[int(q.subject.value.rsplit(":", 1)[1])]
+            stored = _to_rdflib(q.object)
+            kept = (str(stored), stored.datatype, stored.language) == (str(original), original.datatype, original.language)
+            _STORED[original] = None if kept else q.object
     written, ambiguous = {}, set()
-    for q in scratch.quads_for_pattern(None, p, None):
-        original = typed[int(q.subject.value.rsplit(":", 1)[1])]
-        stored = _to_rdflib(q.object)
-        if (str(stored), stored.datatype, stored.language) == (str(original), original.datatype, original.language):
+    for original in typed:
+        stored = _STORED[original]
+        if stored is None:
             continue
-        if q.object in written and written[q.object] != original:
-            ambiguous.add(q.object)
-        written[q.object] = original
+        if stored in written and written[stored] != original:
+            ambiguous.add(stored)
+        written[stored] = original
     for key in ambiguous:
         del written[key]
     return written
+
+
+# literal as written -> the form pyoxigraph stores it in (None: the same), learnt through a store:
+# validations of graphs that share most literals (the tests' broken copies) look each up once
+_STORED, _STORED_MAX = {}, 200_000
 
 
 # ---- running the constraints ---------------------------------------------------------------------

@@ -75,6 +75,13 @@ def check_shapes(shapes_graph=None):
     _Shapes(shapes_graph if shapes_graph is not None else load_shapes())
 
 
+def compile_shapes(shapes_graph=None):
+    """The shapes (default the bundled ones) compiled for the engine. validate_store and
+    validate_graph take them in place of the graph: a caller that validates many graphs compiles
+    them once, where each call with a graph looks it up by its triples (15 ms for hrkg's shapes)."""
+    return _compiled(shapes_graph if shapes_graph is not None else load_shapes())
+
+
 _COMPILED = {}        # the shapes' triples -> _Shapes, the last few shapes graphs compiled
 
 
