@@ -34,7 +34,7 @@ from conftest import in_ledger_sample, is_ledger_graph
 from hrkg.load import parse_file
 from hrkg.shacl.engine import _written_forms, validate_graph, validate_store
 from hrkg.terms import to_ox
-from hrkg.shacl.shapes import TARGETS, _compiled, load_shapes
+from hrkg.shacl.shapes import TARGETS, _compiled, compile_shapes, load_shapes
 
 SHAPES = "https://w3id.org/hrkg/shapes#"
 ID = "https://w3id.org/hrkg/id/"
@@ -539,6 +539,7 @@ class DataStore:
 
     def __init__(self, data, shapes):
         self.data, self.shapes, self.bnodes, self.store = data, shapes, {}, ox.Store()
+        self.compiled = compile_shapes(shapes)   # once: each lookup of a shapes graph reads its triples
         self.triples = set(data)   # for the hand-written breaks, which come as whole graphs
         self.store.extend(self.quad(t) for t in data)
         self.size = len(self.store)
@@ -552,7 +553,8 @@ class DataStore:
         return ox.Quad(*(to_ox(x, self.bnodes) for x in triple), DATA_GRAPH)
 
     def keys(self, shapes=None, written=None, only_shapes=None):
-        report = validate_store(self.store, shapes if shapes is not None else self.shapes, data_graphs=[DATA_GRAPH],
+        shapes = self.compiled if shapes is None or shapes is self.shapes else shapes
+        report = validate_store(self.store, shapes, data_graphs=[DATA_GRAPH],
                                 file_of={}, only_shapes=only_shapes,
                                 _written=written if written is not None else self.written)
         return {key(r) for r in report.results}
@@ -685,13 +687,20 @@ def shifted(term, amount):
     return Literal(value + amount, datatype=term.datatype)
 
 
-def break_written(data, name):
+def break_written(data_store, name):
+    """The hand-written break ``name``: its update runs on the real data itself and is undone at
+    once (a copy of the graph for each took longer than validating it)."""
     focus, update = WRITTEN[name]
-    g = Graph()
-    for t in data:
-        g.add(t)
-    g.update(PREFIXES + update)
-    yield URIRef(focus), g
+    data, before = data_store.data, data_store.triples
+    try:
+        data.update(PREFIXES + update)
+    finally:
+        after = set(data)
+        data -= after - before
+        data += before - after
+    broken = Broken(data)
+    broken.removed, broken.added = before - after, after - before
+    yield URIRef(focus), broken
 
 
 # ---- the test ----------------------------------------------------------------------------------
@@ -713,7 +722,7 @@ def find_break(c, real_data, valid_extra, shapes, baseline, data_store):
     """(True, []) when a candidate break violates exactly constraint c (and its ALSO list), else
     (False, what each candidate did)."""
     if c.label in WRITTEN:
-        candidates = break_written(real_data, c.label)
+        candidates = break_written(data_store, c.label)
     else:
         candidates = Mutator(real_data, shapes, set(valid_extra.subjects())).candidates(c)
     tried = []
@@ -750,7 +759,7 @@ def test_incremental_results_equal_a_full_validation(real_data, valid_extra, sha
                    if c.label == label})
     checked = 0
     for label, c in sorted(sample.items()):
-        candidates = break_written(real_data, c.label) if c.label in WRITTEN else \
+        candidates = break_written(data_store, c.label) if c.label in WRITTEN else \
             Mutator(real_data, shapes, fallback).candidates(c)
         for _, broken in itertools.islice(candidates, 1):
             assert data_store.result_keys(broken, shapes) == data_store.result_keys(broken, shapes, incremental=False), label

@@ -24,7 +24,7 @@ from hrkg.errors import HrkgError, UnsupportedShapeError
 from hrkg.load import INFERRED_GRAPH, parse_file
 from hrkg.shacl.engine import validate_graph, validate_store
 from hrkg.shacl.reference import validate
-from hrkg.shacl.shapes import _Shapes, check_shapes
+from hrkg.shacl.shapes import _Shapes, check_shapes, compile_shapes
 
 from conftest import in_ledger_sample, is_ledger_graph, shape_fixture_param
 from hrkg.terms import to_ox
@@ -161,11 +161,12 @@ def check_both_ways(data_parts, shapes_graph, what, expected=None, base=None):
             union.add(t)
     if expected is None:
         expected = validate(union, shapes_graph)
-    in_memory = validate_graph(union, shapes_graph)
+    compiled = compile_shapes(shapes_graph)
+    in_memory = validate_graph(union, compiled)
     assert_same(result_keys(expected.report_graph), result_keys(in_memory.report_graph),
                 f"{what} (in-memory store)")
     store = poisoned_store(data_parts, shapes_graph, base)
-    got = validate_store(store, shapes_graph)          # default: every graph but the inferred one
+    got = validate_store(store, compiled)          # default: every graph but the inferred one
     assert_same(result_keys(expected.report_graph, as_stored=True), result_keys(got.report_graph, as_stored=True),
                 f"{what} (named graphs next to a poisoned inferred graph)")
     return expected, in_memory
