@@ -21,7 +21,9 @@ DESCRIBE keeps its own LIMIT (which counts solutions, not triples: one solution 
 triples), and the caller truncates the graph to ``max_rows`` triples.
 
 Nesting: rdflib's parser recurses a few dozen Python frames per level of ``{ }``, ``( )`` or
-``[ ]``, so it runs in a thread with a large stack and a raised recursion limit; Oxigraph's parser
+``[ ]``. A query is parsed in the caller's thread first; one that runs out of recursion there is
+parsed again in a thread with a large stack and a raised recursion limit (starting that thread
+took about 5 ms, more than most parses, so only deep queries pay for it). Oxigraph's parser
 overflows its native stack (the worker crashes) between 2,000 and 3,000 levels, so a query nested
 deeper than MAX_NESTING levels is refused with a 400 that says so.
 """
@@ -73,7 +75,14 @@ def check_query(text, *, max_rows, allow_remote=False):
         if depth > MAX_NESTING:
             raise Refused(400, f"the query nests groups, parentheses or brackets {depth} levels deep; this "
                                f"endpoint accepts at most {MAX_NESTING}")
-    return _deep(_check, text, max_rows, allow_remote)
+    try:
+        return _check(text, max_rows, allow_remote, True)
+    except (_NeedsDeepStack, RecursionError):
+        return _deep(_check, text, max_rows, allow_remote, False)
+
+
+class _NeedsDeepStack(Exception):
+    """The parse ran out of recursion in the caller's thread (see Nesting above)."""
 
 
 def _deep(function, *args):
@@ -138,7 +147,9 @@ _NESTING_TOKENS = re.compile(
 
 
 @lru_cache(maxsize=512)
-def _check(text, max_rows, allow_remote):
+def _check(text, max_rows, allow_remote, shallow):
+    """check_query's work; ``shallow``: in the caller's thread, where running out of recursion
+    raises _NeedsDeepStack instead of refusing the query."""
     if not text or not text.strip():
         raise Refused(400, "the query is empty")
     escape = _ESCAPE.search(text)
@@ -150,9 +161,11 @@ def _check(text, max_rows, allow_remote):
         query = translateQuery(parseQuery(text), initNs=PREFIXES)
     except Exception as exc:
         if isinstance(exc, RecursionError) or "maximum recursion depth" in str(exc):
+            if shallow:
+                raise _NeedsDeepStack() from None
             raise Refused(400, "the query is too deeply nested or too long for this endpoint's SPARQL parser; "
                                "split it into smaller queries") from None
-        update = _update_operations(text)
+        update = _update_operations(text, shallow)
         if update:
             raise Refused(403, f"this endpoint is read-only: SPARQL Update ({', '.join(update)}) is not "
                                "allowed") from None
@@ -189,10 +202,14 @@ def _short(exc):
     return message[:300] + ("..." if len(message) > 300 else "")
 
 
-def _update_operations(text):
+def _update_operations(text, shallow=False):
     """The update operations in ``text`` if it parses as SPARQL Update, else an empty list."""
     try:
         request = parseUpdate(text).request or []
+    except RecursionError:
+        if shallow:
+            raise _NeedsDeepStack() from None
+        return []
     except Exception:
         return []
     return [_UPDATE_NAMES.get(op.name, op.name) for op in request]
