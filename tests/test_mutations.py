@@ -540,7 +540,7 @@ class DataStore:
     def __init__(self, data, shapes):
         self.data, self.shapes, self.bnodes, self.store = data, shapes, {}, ox.Store()
         self.compiled = compile_shapes(shapes)   # once: each lookup of a shapes graph reads its triples
-        self.triples = set(data)   # for the hand-written breaks, which come as whole graphs
+        self.triples = set(data)   # for break_written, to undo an update and find what it changed
         self.store.extend(self.quad(t) for t in data)
         self.size = len(self.store)
         self.typed = Counter(o for o in data.objects() if _typed(o))
@@ -560,13 +560,8 @@ class DataStore:
         return {key(r) for r in report.results}
 
     def result_keys(self, broken, shapes, *, incremental=True):
-        """The results (as key()s) of validate_graph on ``broken``: a Broken, or a Graph (a
-        hand-written break)."""
-        if isinstance(broken, Broken):
-            removed, added = set(broken.removed), set(broken.added)
-        else:
-            theirs = set(broken)
-            removed, added = self.triples - theirs, theirs - self.triples
+        """The results (as key()s) of validate_graph on ``broken``, a Broken."""
+        removed, added = set(broken.removed), set(broken.added)
         gone = {self.quad(t) for t in removed if not self._stated_otherwise(t, removed)}
         for q in gone:
             self.store.remove(q)
