@@ -4,19 +4,18 @@ Every outcome is a result or a clean HrkgError (a message, an exit code), never 
 nothing is half-done. The importers are fuzzed in tests/test_import.py.
 """
 import io
-import string
 import sys
 import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from rdflib import Graph, Literal, URIRef
 
 from hrkg import KnowledgeGraph, cli
 from hrkg.codes import normalize
-from hrkg.errors import HrkgError, LoadError, ParameterError, UnknownCodeError, UsageError
+from hrkg.errors import LoadError, ParameterError, UnknownCodeError
 from hrkg.importers.reference import StateNames
 from hrkg.load import parse_file
 from hrkg.query import bind_parameters

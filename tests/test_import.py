@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF
 
-from hrkg import HrkgError, KnowledgeGraph, LoadError, UsageError
+from hrkg import HrkgError, LoadError, UsageError
 from hrkg.cli import main
 from hrkg.errors import ImportRowError
 from hrkg.importers.reading import read_source

@@ -2,7 +2,6 @@
 pages in sources/untc/2026-02-03/) and the stored queries that read it. Every value asserted here
 was checked against the page text."""
 import re
-from pathlib import Path
 
 import pytest
 
