@@ -1,3 +1,4 @@
+import gc
 import os
 import re
 import shutil
@@ -6,6 +7,11 @@ import sys
 import pytest
 
 from hrkg import KnowledgeGraph
+
+# Python's cycle collector runs after every 700 new objects, and each tenth of its oldest-generation
+# runs walks every object the session fixtures hold (rdflib graphs of the whole bundle, reports):
+# about 10 s of each xdist worker's run. Far fewer runs, same tests; memory is not short here.
+gc.set_threshold(50_000, 20, 20)
 
 
 def _shared_temp(tmp_path_factory):
