@@ -321,7 +321,13 @@ _TOKENS = re.compile(
 
 def sparql_keywords(text):
     """The keywords of ``_TOKENS`` (upper case) that stand in ``text`` as syntax, in order."""
-    return [m.group("keyword").upper() for m in _TOKENS.finditer(text) if m.group("keyword")]
+    return [keyword for keyword, _ in sparql_keyword_ends(text)]
+
+
+def sparql_keyword_ends(text):
+    """(keyword in upper case, offset just after it) for each keyword of ``_TOKENS`` that stands
+    in ``text`` as syntax, in order."""
+    return [(m.group("keyword").upper(), m.end()) for m in _TOKENS.finditer(text) if m.group("keyword")]
 
 
 def _where_groups(text):

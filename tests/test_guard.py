@@ -120,6 +120,25 @@ def test_the_characters_themselves_are_accepted():
     assert checked.form == "SELECT"
 
 
+def test_a_service_is_refused_before_parsing_and_named(monkeypatch):
+    """The lexer's SERVICE refuses the query before rdflib parses it (the parse is most of the
+    guard's time), naming the endpoint written after the keyword; a broken query is refused for
+    its SERVICE too."""
+    from hrkg.web import guard
+
+    def no_parse(text):
+        raise AssertionError("parsed")
+    monkeypatch.setattr(guard, "parseQuery", no_parse)
+    for text, named in [("SELECT * WHERE { SERVICE <http://127.0.0.1:9/a> { ?s ?p ?o } }", "<http://127.0.0.1:9/a>"),
+                        ("ASK { ?x ?y ?z . service silent ?where { ?s ?p ?o } }", "?where"),
+                        ("SELECT * WHERE { SERVICE <http://127.0.0.1:9/b> { ?s ?p", "<http://127.0.0.1:9/b>"),
+                        ("SELECT * WHERE { SERVICE # a comment\n <http://127.0.0.1:9/c> {} }",
+                         "(which the lexer finds in the text)")]:
+        with pytest.raises(Refused) as refused:
+            check_query(text, max_rows=100)
+        assert refused.value.status == 403 and f"SERVICE {named} is not allowed" in refused.value.message
+
+
 def test_service_in_a_string_or_comment_is_not_a_service():
     text = 'SELECT * WHERE { ?s ?p "civil SERVICE" } # SERVICE <http://127.0.0.1:1/>'
     assert check_query(text, max_rows=100).form == "SELECT"

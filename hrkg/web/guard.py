@@ -10,10 +10,11 @@ The guard reads the query with rdflib's parser while pyoxigraph runs it, and the
 same query. They read ``\u``/``\U`` escapes differently (rdflib expands them everywhere, with 4 or 8
 hex digits after either; Oxigraph only in strings and IRIs, 4 after ``\u``, 8 after ``\U``), so a
 query holding a backslash before ``u`` or ``U`` cannot be decided and is refused (400): the
-characters themselves are always allowed, as queries are UTF-8. SERVICE is looked for twice, in
-rdflib's algebra and by a SPARQL lexer (query.sparql_keywords) that skips only strings, IRIs and
-comments; either finding refuses. Last, the workers cannot open a network socket at all
-(sandbox.py), so a gap between parsers is not a way out.
+characters themselves are always allowed, as queries are UTF-8. SERVICE is looked for twice: by a
+SPARQL lexer (query.sparql_keyword_ends) that skips only strings, IRIs and comments, before the
+query is parsed (so refusing it costs no parse), and in rdflib's algebra; either finding refuses.
+Last, the workers cannot open a network socket at all (sandbox.py), so a gap between parsers is
+not a way out.
 
 Results are capped at ``max_rows``: a SELECT without a smaller LIMIT gets ``LIMIT max_rows + 1``
 so the engine stops early, and the caller truncates to ``max_rows`` and says so. A CONSTRUCT or
@@ -39,7 +40,7 @@ from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from ..namespaces import BASE, PREFIXES
-from ..query import sparql_keywords
+from ..query import sparql_keyword_ends
 
 FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT",
          "DescribeQuery": "DESCRIBE"}
@@ -157,6 +158,9 @@ def _check(text, max_rows, allow_remote, shallow):
         raise Refused(400, f"the query holds {escape.group(0)!r} at character {escape.start()}: \\u and \\U escapes "
                            "are read differently by SPARQL parsers, so this endpoint does not accept them; write "
                            "the character itself (queries are UTF-8)")
+    if not allow_remote:
+        for service in _lexical_services(text):
+            raise _service_refused(service)
     try:
         query = translateQuery(parseQuery(text), initNs=PREFIXES)
     except Exception as exc:
@@ -182,12 +186,8 @@ def _check(text, max_rows, allow_remote, shallow):
                 raise Refused(403, f"{keyword} <{iri}> is not allowed: this endpoint only queries its own "
                                    f"graphs (IRIs under {BASE}); it does not fetch data from the web or "
                                    "the file system")
-        services = _services(algebra)
-        if not services and "SERVICE" in sparql_keywords(text):
-            services = ["(which the lexer finds in the text)"]
-        for service in services:
-            raise Refused(403, f"SERVICE {service} is not allowed: this endpoint does not call other "
-                               "SPARQL services (a server started with --allow-remote does)")
+        for service in _services(algebra):
+            raise _service_refused(service)
     if form != "SELECT":   # ASK has one answer; a CONSTRUCT/DESCRIBE limit would count solutions
         return CheckedQuery(form, text, False)
     limited, added = _with_limit(text, algebra, max_rows + 1)
@@ -213,6 +213,25 @@ def _update_operations(text, shallow=False):
     except Exception:
         return []
     return [_UPDATE_NAMES.get(op.name, op.name) for op in request]
+
+
+def _service_refused(service):
+    return Refused(403, f"SERVICE {service} is not allowed: this endpoint does not call other "
+                        "SPARQL services (a server started with --allow-remote does)")
+
+
+_SERVICE_TARGET = re.compile(r"\s*(?:SILENT\s+)?(<[^<>\s]*>|[?$]\w+)", re.IGNORECASE)
+
+
+def _lexical_services(text):
+    """The endpoint of each SERVICE keyword the lexer finds in ``text`` as syntax: the IRI or
+    variable written after it, or a description where something else follows (a comment)."""
+    found = []
+    for keyword, end in sparql_keyword_ends(text):
+        if keyword == "SERVICE":
+            target = _SERVICE_TARGET.match(text, end)
+            found.append(target.group(1) if target else "(which the lexer finds in the text)")
+    return found
 
 
 def _services(node):
