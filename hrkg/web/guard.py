@@ -158,9 +158,9 @@ def _check(text, max_rows, allow_remote, shallow):
         raise Refused(400, f"the query holds {escape.group(0)!r} at character {escape.start()}: \\u and \\U escapes "
                            "are read differently by SPARQL parsers, so this endpoint does not accept them; write "
                            "the character itself (queries are UTF-8)")
-    if not allow_remote:
-        for service in _lexical_services(text):
-            raise _service_refused(service)
+    lexical_services = [] if allow_remote else _lexical_services(text)
+    if lexical_services:
+        raise _service_refused(lexical_services[0])
     try:
         query = translateQuery(parseQuery(text), initNs=PREFIXES)
     except Exception as exc:
@@ -186,8 +186,9 @@ def _check(text, max_rows, allow_remote, shallow):
                 raise Refused(403, f"{keyword} <{iri}> is not allowed: this endpoint only queries its own "
                                    f"graphs (IRIs under {BASE}); it does not fetch data from the web or "
                                    "the file system")
-        for service in _services(algebra):
-            raise _service_refused(service)
+        algebra_services = _services(algebra)
+        if algebra_services:
+            raise _service_refused(algebra_services[0])
     if form != "SELECT":   # ASK has one answer; a CONSTRUCT/DESCRIBE limit would count solutions
         return CheckedQuery(form, text, False)
     limited, added = _with_limit(text, algebra, max_rows + 1)
