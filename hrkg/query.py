@@ -319,11 +319,6 @@ _TOKENS = re.compile(
     re.IGNORECASE)
 
 
-def sparql_keywords(text):
-    """The keywords of ``_TOKENS`` (upper case) that stand in ``text`` as syntax, in order."""
-    return [keyword for keyword, _ in sparql_keyword_ends(text)]
-
-
 def sparql_keyword_ends(text):
     """(keyword in upper case, offset just after it) for each keyword of ``_TOKENS`` that stands
     in ``text`` as syntax, in order."""
