@@ -309,3 +309,41 @@ def is_ledger_graph(name):
 
 def in_ledger_sample(subject):
     return bool(LEDGER_SAMPLE.search(str(subject)))
+
+
+# ---- the browser: one headless Chromium per test process, for every module that loads pages ----
+
+CHROMIUM = os.environ.get("HRKG_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (never a downloaded browser), launched once per test
+    process: four modules load pages, and each launch costs about a second of CPU. A missing
+    browser fails (.ci/run installs it) unless HRKG_SKIP_BROWSER=1 asks to skip."""
+    if os.environ.get("HRKG_SKIP_BROWSER") == "1":
+        pytest.skip("HRKG_SKIP_BROWSER=1: browser tests skipped on request")
+    if not os.path.isfile(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium), "
+                    "or set HRKG_SKIP_BROWSER=1 to skip the browser tests")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("playwright is not installed: pip install '.[test]' (or HRKG_SKIP_BROWSER=1)")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture()
+def page(browser, url):
+    """A page with JavaScript off that records every URL it requests (``url``: the module's server)."""
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    tab.requested = []
+    tab.on("request", lambda request: tab.requested.append(request.url))
+    yield tab
+    context.close()
