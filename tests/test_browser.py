@@ -12,6 +12,9 @@ import pytest
 from test_serve import start_server
 
 
+CHROMIUM = os.environ.get("HRKG_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENS = Path(os.environ.get("HRKG_SCREENS", "/tmp/hrkg-screens"))
 
 if os.environ.get("HRKG_SKIP_BROWSER") == "1":
@@ -23,6 +26,32 @@ def url(tmp_path_factory, copy_bundled_store):
     store = copy_bundled_store(tmp_path_factory.mktemp("browser") / "store")   # the bundled data, built
     with start_server(store) as (base, _):
         yield base
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium), "
+                    "or set HRKG_SKIP_BROWSER=1 to skip the browser tests")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("playwright is not installed: pip install '.[test]' (or HRKG_SKIP_BROWSER=1)")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture()
+def page(browser, url):
+    """A page with JavaScript off that records every URL it requests."""
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    tab.requested = []
+    tab.on("request", lambda request: tab.requested.append(request.url))
+    yield tab
+    context.close()
 
 
 def test_state_page_for_viet_nam(page, url):

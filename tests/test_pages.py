@@ -17,7 +17,11 @@ import pytest
 from test_serve import HTTP, start_server
 
 
+CHROMIUM = os.environ.get("HRKG_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENS = Path(os.environ.get("HRKG_SCREENS", "/tmp/hrkg-screens"))
+SKIP_BROWSER = os.environ.get("HRKG_SKIP_BROWSER") == "1"
 PARTY_BLUE = "#2166ac"
 
 
@@ -32,6 +36,30 @@ def served(tmp_path_factory, copy_bundled_store):
 def kg(served):
     from hrkg.graph import KnowledgeGraph
     return KnowledgeGraph.open_store(served[1], build_if_needed=False)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if SKIP_BROWSER:
+        pytest.skip("HRKG_SKIP_BROWSER=1: browser tests skipped on request")
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium, or set HRKG_SKIP_BROWSER=1")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture()
+def page(browser, url):
+    """A page with JavaScript off that records every URL it requests."""
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    tab.requested = []
+    tab.on("request", lambda request: tab.requested.append(request.url))
+    yield tab
+    context.close()
 
 
 def visit(page, url, path, shot=None):

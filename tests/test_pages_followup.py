@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from test_pages import SCREENS, visit
+from test_pages import SCREENS, browser, page, visit  # noqa: F401  (fixtures)
 from test_serve import HTTP, start_server
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from test_pages import visit
+from test_pages import browser, page, visit  # noqa: F401  (fixtures)
 from test_serve import HTTP, start_server
 
 
