@@ -144,6 +144,11 @@ def test_the_european_union_formal_confirmation_of_crpd(imported, tmp_path):
     assert sorted(name for _, _, column, name in plain.unresolved if column == "participant") == \
         ["Cook Islands", "European Union"]
     assert {name for *_, name in plain.unresolved} == {"Cook Islands", "European Union"}   # also in the statements
+    # the summary names the option that writes them, and offers no state codes for them as if misspelt
+    summary = plain.summary()
+    assert "  Cook Islands and European Union: parties the reference data keeps apart from states " \
+        "(participants.ttl, bodies.ttl); --non-states writes their actions too\n" in summary
+    assert "did you mean" not in summary
     assert plain.files[0].parties_stated == len(plain.files[0].consents) == 193   # counted all the same
 
 

@@ -35,6 +35,7 @@ class FileReport:
     signatories_stated: int = None
     consents: set = field(default_factory=set)       # participants with a consent not in brackets
     non_states: list = field(default_factory=list)   # (line, name, IRI) of Cook Islands, Niue, the EU
+    non_states_left_out: set = field(default_factory=set)   # their names, when not written (no --non-states)
     statements: Counter = field(default_factory=Counter)         # class -> records
     procedures: list = field(default_factory=list)   # (code, status, participant, date, date basis)
     footnote_events: Counter = field(default_factory=Counter)    # kind -> records
@@ -92,6 +93,9 @@ class ImportReport:
             kept = (" (recommendations kept with hrkg:recommendingStateName)" if self.kind == "upr"
                     else " (their actions are not written)")
             _listed(out, "unresolved names" + kept, _group_unresolved(f))
+            if f.non_states_left_out:
+                out.append(f"  {_and(sorted(f.non_states_left_out))}: parties the reference data keeps apart from "
+                           "states (participants.ttl, bodies.ttl); --non-states writes their actions too")
             if f.parties_stated is not None:
                 same = "as" if f.parties_stated == len(f.consents) else "DIFFERS from"
                 out.append(f"  parties: {len(f.consents):,} participants with a consent not in brackets, {same} the "
@@ -128,6 +132,10 @@ def _listed(out, title, items):
     out.extend(f"    {item}" for item in items[:MAX_LISTED])
     if len(items) > MAX_LISTED:
         out.append(f"    ... and {len(items) - MAX_LISTED:,} more")
+
+
+def _and(names):
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _lines(lines):
