@@ -94,8 +94,10 @@ class ImportReport:
                     else " (their actions are not written)")
             _listed(out, "unresolved names" + kept, _group_unresolved(f))
             if f.non_states_left_out:
-                out.append(f"  {_and(sorted(f.non_states_left_out))}: parties the reference data keeps apart from "
-                           "states (participants.ttl, bodies.ttl); --non-states writes their actions too")
+                one = len(f.non_states_left_out) == 1
+                out.append(f"  {_and(sorted(f.non_states_left_out))}: {'a party' if one else 'parties'} the reference "
+                           "data keeps apart from states (participants.ttl, bodies.ttl); --non-states writes "
+                           f"{'its' if one else 'their'} actions too")
             if f.parties_stated is not None:
                 same = "as" if f.parties_stated == len(f.consents) else "DIFFERS from"
                 out.append(f"  parties: {len(f.consents):,} participants with a consent not in brackets, {same} the "
