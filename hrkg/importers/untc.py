@@ -249,15 +249,14 @@ class UNTCImporter:
                 return code, IRI((STATE if kind == "state" else GROUP) + code)
         return None
 
-    def suggest(self, name, report):
-        """State codes to suggest for a participant name that did not resolve; none for Cook
-        Islands, Niue and the European Union, which are not misspelt states (the summary says
-        that --non-states writes them)."""
+    def unresolved(self, report, line, column, name):
+        """Report a participant name that did not resolve, with state codes to suggest; none for
+        Cook Islands, Niue and the European Union, which are not misspelt states: the summary says
+        that --non-states writes them."""
         other = untc_page.non_state(name)
         if other:
             report.non_states_left_out.add(other[2])
-            return []
-        return self.names.suggest(name)
+        report.unresolved.append((line, column, name, [] if other else self.names.suggest(name)))
 
     def row(self, line, cells, columns, legends, instrument, report, file_iri, refs=None):
         name = cells[columns["participant"]]
@@ -282,7 +281,7 @@ class UNTCImporter:
             report.consents.add(normalize(re.sub(r"[\d,*\s]+$", "", name)))
         who = self.participant(name)
         if who is None:
-            report.unresolved.append((line, "participant", name, self.suggest(name, report)))
+            self.unresolved(report, line, "participant", name)
             return
         code, agent = who
         if untc_page.non_state(name) and not (self.names.resolve(name) or ()):
@@ -395,8 +394,7 @@ class UNTCImporter:
                 continue
             who = self.participant(entry.participant)
             if who is None:
-                report.unresolved.append((entry.line, SECTION_LABELS[entry.section], entry.participant,
-                                          self.suggest(entry.participant, report)))
+                self.unresolved(report, entry.line, SECTION_LABELS[entry.section], entry.participant)
                 continue
             code, agent = who
             refs.setdefault(code, []).extend(r for r in entry.refs if r not in refs[code])
